@@ -1,0 +1,577 @@
+//! ENetHost: a rusty_enet host on our socket, shared with the peer handles that point into it.
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataFields, UserDataMethods, Value};
+use rusty_enet::{EventNoRef, HostSettings, PeerID};
+
+use crate::address;
+use crate::args;
+use crate::error::{bad_argument, Result};
+use crate::event::{Event, Kind};
+use crate::packet;
+use crate::peer::{self, Slot};
+use crate::registry::{class_methods, Registry};
+use crate::resolve;
+use crate::socket::EnetSocket;
+
+pub const MAX_PEERS: i64 = 4095;
+pub const MAX_CHANNELS: i64 = 255;
+const DEFAULT_SERVICE_TIMEOUT_MS: u64 = 1000;
+
+pub type EnetHost = rusty_enet::Host<EnetSocket>;
+
+/// Everything a host owns. `enet` is None once the host is destroyed or collected.
+pub struct State {
+    pub enet: Option<EnetHost>,
+    pub slots: Vec<Slot>,
+}
+
+pub type Shared = Rc<RefCell<State>>;
+
+/// The ENetHost userdata. Its user value is a weak-valued table slot -> peer userdata, so one
+/// connection is always the same Lua object without the host keeping handles alive.
+pub struct Host {
+    pub state: Shared,
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        // A host that becomes garbage closes its socket; peer handles keep only the husk.
+        if let Ok(mut state) = self.state.try_borrow_mut() {
+            state.destroy();
+        }
+    }
+}
+
+impl State {
+    /// Tells connected peers at once (they see a disconnect, not a timeout), closes the
+    /// socket, and makes every handle stale.
+    pub fn destroy(&mut self) {
+        if let Some(mut enet) = self.enet.take() {
+            for p in enet.peers_mut() {
+                if peer::is_live(p.state()) {
+                    p.disconnect_now(0);
+                }
+            }
+        }
+        for slot in &mut self.slots {
+            slot.end_connection();
+        }
+    }
+
+    fn service(&mut self, timeout: Duration) -> Option<Event> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let enet = self.enet.as_mut()?;
+            // A socket error is already counted by our socket; it never ends the wait.
+            let event = match enet.service() {
+                Ok(Some(event)) => Some(event.no_ref()),
+                _ => None,
+            };
+            if let Some(event) = event {
+                return Some(self.own(event));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            self.enet.as_ref()?.socket().wait_readable(deadline - now);
+        }
+    }
+
+    fn check_events(&mut self) -> Option<Event> {
+        let event = self.enet.as_mut()?.check_events()?.no_ref();
+        Some(self.own(event))
+    }
+
+    /// Turns a rusty_enet event into ours, updating the slot's connection bookkeeping.
+    fn own(&mut self, event: EventNoRef) -> Event {
+        match event {
+            EventNoRef::Connect { peer, data } => {
+                let slot = peer.0;
+                self.connected(slot);
+                Event::new(Kind::Connect, slot, self.generation(slot), data)
+            }
+            EventNoRef::Disconnect { peer, data } => {
+                let slot = peer.0;
+                let reason = self.disconnect_reason(peer);
+                let mut event = Event::new(Kind::Disconnect, slot, self.generation(slot), data);
+                event.reason = Some(reason);
+                if let Some(s) = self.slots.get_mut(slot) {
+                    s.end_connection();
+                }
+                event
+            }
+            EventNoRef::Receive {
+                peer,
+                channel_id,
+                packet,
+            } => {
+                let slot = peer.0;
+                let mut event = Event::new(Kind::Receive, slot, self.generation(slot), 0);
+                event.channel = channel_id;
+                event.packet = Some(packet);
+                event
+            }
+        }
+    }
+
+    /// A connection is up: incoming ones get a fresh identity, and sends queued while an
+    /// outgoing one was connecting go out in order.
+    fn connected(&mut self, slot: usize) {
+        let Some(s) = self.slots.get_mut(slot) else {
+            return;
+        };
+        s.begin_incoming_or_confirm();
+        let pending = std::mem::take(&mut s.pending);
+        if let Some(p) = self
+            .enet
+            .as_mut()
+            .and_then(|e| e.get_peer_mut(PeerID(slot)))
+        {
+            for (channel, packet) in pending {
+                // The channel was checked when queued; a failure here has nobody to report to.
+                let _ = p.send(channel, &packet);
+            }
+        }
+    }
+
+    fn disconnect_reason(&mut self, peer: PeerID) -> &'static str {
+        let local = self.slots.get(peer.0).is_some_and(|s| s.local_disconnect);
+        let Some(enet) = self.enet.as_mut() else {
+            return "disconnect";
+        };
+        let remote = match enet.get_peer(peer).and_then(|p| p.address()) {
+            Some(addr) => enet.socket_mut().take_disconnect_from(&addr),
+            None => false,
+        };
+        if local || remote {
+            "disconnect"
+        } else {
+            "timeout"
+        }
+    }
+
+    pub fn generation(&self, slot: usize) -> u64 {
+        self.slots.get(slot).map_or(0, |s| s.generation)
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.enet.as_ref()?.socket().local_addr()
+    }
+}
+
+impl UserData for Host {
+    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
+        fields.add_meta_field_with(MetaMethod::Index, |lua| class_methods(lua, "host"));
+        fields.add_meta_field("__name", "ENetHost");
+    }
+
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
+            Ok(
+                match this.state.try_borrow().ok().and_then(|s| s.local_addr()) {
+                    Some(addr) => format!("ENetHost({})", address::display(addr)),
+                    None => "ENetHost(destroyed)".to_string(),
+                },
+            )
+        });
+        #[cfg(any(feature = "lua54", feature = "lua55"))]
+        methods.add_meta_method(MetaMethod::Close, |_, this, ()| {
+            if let Ok(mut state) = this.state.try_borrow_mut() {
+                state.destroy();
+            }
+            Ok(())
+        });
+    }
+}
+
+/// The host argument and its state, or a misuse error naming `func`.
+pub fn arg<'a>(value: &'a Value, func: &str, pos: usize) -> Result<(&'a AnyUserData, Shared)> {
+    let ud = args::userdata::<Host>(value, func, pos, "ENetHost")?;
+    let state = ud.borrow::<Host>()?.state.clone();
+    Ok((ud, state))
+}
+
+fn busy(func: &str) -> crate::error::Error {
+    crate::error::Error::Misuse(format!(
+        "'{func}' called while the host is busy (re-entrant call from a __gc?)"
+    ))
+}
+
+/// Mutable access to a live host's state, or the failure message for a destroyed one.
+pub fn live<'a>(
+    state: &'a Shared,
+    func: &str,
+) -> Result<std::result::Result<std::cell::RefMut<'a, State>, &'static str>> {
+    let guard = state.try_borrow_mut().map_err(|_| busy(func))?;
+    Ok(if guard.enet.is_some() {
+        Ok(guard)
+    } else {
+        Err("host has been destroyed")
+    })
+}
+
+pub fn register(reg: &mut Registry) -> mlua::Result<()> {
+    reg.function("host_create", host_create)?;
+    reg.method("host_destroy", host_destroy)?;
+    reg.method("host_connect", host_connect)?;
+    reg.method("host_service", host_service)?;
+    reg.method("host_check_events", host_check_events)?;
+    reg.method("host_flush", host_flush)?;
+    reg.method("host_broadcast", host_broadcast)?;
+    reg.method("host_address", host_address)?;
+    reg.method("host_channel_limit", host_channel_limit)?;
+    reg.method("host_bandwidth_limit", host_bandwidth_limit)?;
+    reg.method("host_peers", host_peers)?;
+    reg.method("host_statistics", host_statistics)?;
+    reg.method("host_fd", host_fd)?;
+    Ok(())
+}
+
+type Failure = (Value, Option<String>);
+
+fn fail<T: std::fmt::Display>(message: T) -> Failure {
+    (Value::Nil, Some(message.to_string()))
+}
+
+fn host_create(
+    lua: &Lua,
+    (address, peers, channels, incoming, outgoing): (Value, Value, Value, Value, Value),
+) -> Result<Failure> {
+    const F: &str = "host_create";
+    let spec = address::spec_arg(&address, F, 1)?;
+    let peer_limit = args::opt_integer_in(&peers, F, 2, "peerCount", 1, 1..=MAX_PEERS)? as usize;
+    let channels = args::opt_integer_in(&channels, F, 3, "channelCount", 0, 0..=MAX_CHANNELS)?;
+    let incoming = args::opt_u32(&incoming, F, 4, "incomingBandwidth")?;
+    let outgoing = args::opt_u32(&outgoing, F, 5, "outgoingBandwidth")?;
+    let bind_addr = match &spec {
+        None => None,
+        Some(spec) => match resolve::resolve_one(spec, |_| true) {
+            Ok(addr) => Some(addr),
+            Err(message) => return Ok(fail(message)),
+        },
+    };
+    let socket = match EnetSocket::bind(bind_addr) {
+        Ok(s) => s,
+        Err(e) => return Ok(fail(bind_error(e, bind_addr))),
+    };
+    let start = Instant::now();
+    let settings = HostSettings {
+        peer_limit,
+        channel_limit: if channels == 0 {
+            MAX_CHANNELS as usize
+        } else {
+            channels as usize
+        },
+        incoming_bandwidth_limit: (incoming != 0).then_some(incoming),
+        outgoing_bandwidth_limit: (outgoing != 0).then_some(outgoing),
+        // rusty_enet's default clock is wall time: a clock jump would disconnect everyone.
+        time: Box::new(move || start.elapsed() + Duration::from_millis(1)),
+        ..HostSettings::default()
+    };
+    let enet = match EnetHost::new(socket, settings) {
+        Ok(h) => h,
+        Err(e) => return Ok(fail(format!("cannot create host: {e}"))),
+    };
+    let state = State {
+        enet: Some(enet),
+        slots: (0..peer_limit).map(|_| Slot::default()).collect(),
+    };
+    let ud = lua.create_userdata(Host {
+        state: Rc::new(RefCell::new(state)),
+    })?;
+    ud.set_user_value(weak_table(lua)?)?;
+    Ok((Value::UserData(ud), None))
+}
+
+fn bind_error(e: std::io::Error, addr: Option<SocketAddr>) -> String {
+    let what = addr.map_or_else(|| "an ephemeral port".to_string(), address::display);
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => format!("address already in use ({what})"),
+        _ => format!("cannot bind {what}: {e}"),
+    }
+}
+
+fn weak_table(lua: &Lua) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    let mt = lua.create_table()?;
+    mt.raw_set("__mode", "v")?;
+    t.set_metatable(Some(mt))?;
+    Ok(t)
+}
+
+fn host_destroy(_: &Lua, host: Value) -> Result<()> {
+    let (_, state) = arg(&host, "host_destroy", 1)?;
+    state
+        .try_borrow_mut()
+        .map_err(|_| busy("host_destroy"))?
+        .destroy();
+    Ok(())
+}
+
+fn host_connect(
+    lua: &Lua,
+    (host, address, channels, data): (Value, Value, Value, Value),
+) -> Result<Failure> {
+    const F: &str = "host_connect";
+    let (ud, state) = arg(&host, F, 1)?;
+    let Some(spec) = address::spec_arg(&address, F, 2)? else {
+        return Err(bad_argument(
+            F,
+            2,
+            "address table or string expected, got nil",
+        ));
+    };
+    if spec.port == 0 {
+        return Err(bad_argument(F, 2, "port must be between 1 and 65535"));
+    }
+    let channels = args::opt_integer_in(&channels, F, 3, "channelCount", 0, 0..=MAX_CHANNELS)?;
+    let data = args::opt_u32(&data, F, 4, "data")?;
+    let slot = {
+        let mut guard = match live(&state, F)? {
+            Ok(g) => g,
+            Err(message) => return Ok(fail(message)),
+        };
+        let s = &mut *guard;
+        let Some(enet) = s.enet.as_mut() else {
+            return Ok(fail("host has been destroyed"));
+        };
+        let target = match resolve::resolve_one(&spec, |a| enet.socket().can_reach(a)) {
+            Ok(t) => address::canonical(t),
+            Err(message) => return Ok(fail(message)),
+        };
+        if let Err(message) = check_target(enet.socket(), &target) {
+            return Ok(fail(message));
+        }
+        let channels = if channels == 0 {
+            enet.channel_limit()
+        } else {
+            channels as usize
+        };
+        let slot = match enet.connect(target, channels, data) {
+            Ok(p) => p.id().0,
+            Err(_) => return Ok(fail("no free peer slot (peerCount reached)")),
+        };
+        if let Some(slot) = s.slots.get_mut(slot) {
+            slot.begin_outgoing();
+        }
+        slot
+    };
+    let peer = peer::userdata(lua, ud, &state, slot)?;
+    Ok((Value::UserData(peer), None))
+}
+
+fn check_target(socket: &EnetSocket, target: &SocketAddr) -> std::result::Result<(), String> {
+    if !socket.can_reach(target) {
+        return Err(format!(
+            "cannot reach {} from this host's socket (address family)",
+            address::display(*target)
+        ));
+    }
+    if let SocketAddr::V6(v6) = target {
+        if address::is_link_local(v6.ip()) && v6.scope_id() == 0 {
+            return Err(format!(
+                "link-local address {} needs a scope id (e.g. %eth0)",
+                v6.ip()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Runs a service-like call and hands the event, if any, to Lua.
+fn deliver(
+    lua: &Lua,
+    ud: &AnyUserData,
+    state: &Shared,
+    event: Option<Event>,
+) -> Result<(i64, Value)> {
+    match event {
+        Some(event) => Ok((1, Value::Table(event.to_table(lua, ud, state)?))),
+        None => Ok((0, Value::Nil)),
+    }
+}
+
+fn host_service(lua: &Lua, (host, timeout): (Value, Value)) -> Result<(i64, Value)> {
+    const F: &str = "host_service";
+    let (ud, state) = arg(&host, F, 1)?;
+    let timeout = args::opt_millis(&timeout, F, 2, DEFAULT_SERVICE_TIMEOUT_MS)?;
+    let event = match live(&state, F)? {
+        Ok(mut s) => s.service(Duration::from_millis(timeout)),
+        Err(message) => return Ok((-1, Value::String(lua.create_string(message)?))),
+    };
+    deliver(lua, ud, &state, event)
+}
+
+fn host_check_events(lua: &Lua, host: Value) -> Result<(i64, Value)> {
+    const F: &str = "host_check_events";
+    let (ud, state) = arg(&host, F, 1)?;
+    let event = match live(&state, F)? {
+        Ok(mut s) => s.check_events(),
+        Err(message) => return Ok((-1, Value::String(lua.create_string(message)?))),
+    };
+    deliver(lua, ud, &state, event)
+}
+
+/// Runs `f` on a live host; a destroyed one gives `-1, message`.
+fn with_live<R>(
+    state: &Shared,
+    func: &str,
+    f: impl FnOnce(&mut State) -> R,
+) -> Result<std::result::Result<R, &'static str>> {
+    Ok(live(state, func)?.map(|mut s| f(&mut s)))
+}
+
+fn status(result: std::result::Result<(), String>) -> (i64, Option<String>) {
+    match result {
+        Ok(()) => (0, None),
+        Err(message) => (-1, Some(message)),
+    }
+}
+
+fn host_flush(_: &Lua, host: Value) -> Result<(i64, Option<String>)> {
+    let (_, state) = arg(&host, "host_flush", 1)?;
+    let r = with_live(&state, "host_flush", |s| {
+        if let Some(e) = s.enet.as_mut() {
+            e.flush();
+        }
+    })?;
+    Ok(status(r.map_err(String::from)))
+}
+
+fn host_broadcast(
+    _: &Lua,
+    (host, channel, packet): (Value, Value, Value),
+) -> Result<(i64, Option<String>)> {
+    const F: &str = "host_broadcast";
+    let (_, state) = arg(&host, F, 1)?;
+    let channel = args::integer_in(&channel, F, 2, "channelID", 0..=MAX_CHANNELS - 1)? as u8;
+    let packet = packet::arg(&packet, F, 3)?.borrow::<packet::Packet>()?;
+    let Some(p) = packet.enet() else {
+        return Ok((-1, Some("packet has been destroyed".into())));
+    };
+    let r = with_live(&state, F, |s| {
+        if let Some(e) = s.enet.as_mut() {
+            e.broadcast(channel, p);
+        }
+    })?;
+    Ok(status(r.map_err(String::from)))
+}
+
+fn host_address(lua: &Lua, host: Value) -> Result<Failure> {
+    let (_, state) = arg(&host, "host_address", 1)?;
+    let addr = state
+        .try_borrow()
+        .map_err(|_| busy("host_address"))?
+        .local_addr();
+    Ok(match addr {
+        Some(a) => (Value::Table(address::to_table(lua, a)?), None),
+        None => fail("host has been destroyed"),
+    })
+}
+
+fn host_channel_limit(
+    _: &Lua,
+    (host, limit): (Value, Value),
+) -> Result<(Option<i64>, Option<String>)> {
+    const F: &str = "host_channel_limit";
+    let (_, state) = arg(&host, F, 1)?;
+    let limit = args::opt_integer_in(&limit, F, 2, "channelLimit", -1, 0..=MAX_CHANNELS)?;
+    let r = with_live(&state, F, |s| {
+        let e = s.enet.as_mut()?;
+        if limit >= 0 {
+            let limit = if limit == 0 {
+                MAX_CHANNELS as usize
+            } else {
+                limit as usize
+            };
+            e.set_channel_limit(limit).ok()?;
+        }
+        Some(e.channel_limit() as i64)
+    })?;
+    Ok(match r {
+        Ok(Some(n)) => (Some(n), None),
+        Ok(None) => (None, Some("cannot set channel limit".into())),
+        Err(m) => (None, Some(m.into())),
+    })
+}
+
+fn host_bandwidth_limit(
+    _: &Lua,
+    (host, incoming, outgoing): (Value, Value, Value),
+) -> Result<(Value, Value)> {
+    const F: &str = "host_bandwidth_limit";
+    let (_, state) = arg(&host, F, 1)?;
+    let set = !incoming.is_nil() || !outgoing.is_nil();
+    let incoming = args::opt_u32(&incoming, F, 2, "incomingBandwidth")?;
+    let outgoing = args::opt_u32(&outgoing, F, 3, "outgoingBandwidth")?;
+    let r = with_live(&state, F, |s| {
+        let e = s.enet.as_mut()?;
+        if set {
+            e.set_bandwidth_limit(
+                (incoming != 0).then_some(incoming),
+                (outgoing != 0).then_some(outgoing),
+            )
+            .ok()?;
+        }
+        let (i, o) = e.bandwidth_limit();
+        Some((i.unwrap_or(0), o.unwrap_or(0)))
+    })?;
+    Ok(match r {
+        Ok(Some((i, o))) => (Value::Integer(i.into()), Value::Integer(o.into())),
+        _ => (Value::Nil, Value::Nil),
+    })
+}
+
+fn host_peers(lua: &Lua, host: Value) -> Result<Failure> {
+    let (ud, state) = arg(&host, "host_peers", 1)?;
+    let slots: Vec<usize> = match with_live(&state, "host_peers", |s| {
+        s.enet
+            .as_mut()
+            .map(|e| e.connected_peers().map(|p| p.id().0).collect())
+            .unwrap_or_default()
+    })? {
+        Ok(v) => v,
+        Err(m) => return Ok(fail(m)),
+    };
+    let list = lua.create_table_with_capacity(slots.len(), 0)?;
+    for slot in slots {
+        list.raw_push(peer::userdata(lua, ud, &state, slot)?)?;
+    }
+    Ok((Value::Table(list), None))
+}
+
+fn host_statistics(lua: &Lua, host: Value) -> Result<Failure> {
+    let (_, state) = arg(&host, "host_statistics", 1)?;
+    let guard = state
+        .try_borrow_mut()
+        .map_err(|_| busy("host_statistics"))?;
+    let Some(enet) = guard.enet.as_ref() else {
+        return Ok(fail("host has been destroyed"));
+    };
+    let st = enet.socket().stats;
+    let t = lua.create_table()?;
+    t.raw_set("datagrams_received", st.datagrams_received)?;
+    t.raw_set("datagrams_sent", st.datagrams_sent)?;
+    t.raw_set("bytes_received", st.bytes_received)?;
+    t.raw_set("bytes_sent", st.bytes_sent)?;
+    t.raw_set("dropped_malformed", st.dropped_malformed)?;
+    t.raw_set("dropped_oversized", st.dropped_oversized)?;
+    t.raw_set("send_errors", st.send_errors)?;
+    t.raw_set("receive_errors", st.receive_errors)?;
+    Ok((Value::Table(t), None))
+}
+
+fn host_fd(_: &Lua, host: Value) -> Result<(Option<i64>, Option<String>)> {
+    let (_, state) = arg(&host, "host_fd", 1)?;
+    let guard = state.try_borrow().map_err(|_| busy("host_fd"))?;
+    Ok(match guard.enet.as_ref() {
+        Some(e) => (Some(e.socket().raw_fd()), None),
+        None => (None, Some("host has been destroyed".into())),
+    })
+}

@@ -1,0 +1,75 @@
+//! module-enet: ENet for Lua 5.1-5.5 and LuaJIT, on rusty_enet and mlua.
+//!
+//! `require("module_enet")` calls [`module`]; the functions and their contract are in
+//! `docs/api.md`.
+
+#[cfg(not(any(
+    feature = "lua51",
+    feature = "lua52",
+    feature = "lua53",
+    feature = "lua54",
+    feature = "lua55",
+    feature = "luajit"
+)))]
+compile_error!("choose one Lua flavour feature: lua51, lua52, lua53, lua54, lua55 or luajit");
+
+mod address;
+mod args;
+mod error;
+mod event;
+mod host;
+mod packet;
+mod peer;
+mod registry;
+mod resolve;
+mod socket;
+mod wire;
+
+use mlua::{Lua, Table};
+
+use crate::registry::Registry;
+
+/// Builds the module table for one Lua state. Nothing is shared between states.
+pub fn module(lua: &Lua) -> mlua::Result<Table> {
+    let exports = lua.create_table()?;
+    let mut reg = Registry::new(lua, exports.clone())?;
+    // Nothing needs global set-up; both exist so code written for C ENet runs unchanged.
+    reg.function("initialize", |_, ()| Ok(0))?;
+    reg.function("deinitialize", |_, ()| Ok(()))?;
+    host::register(&mut reg)?;
+    peer::register(&mut reg)?;
+    packet::register(&mut reg)?;
+    set_constants(&exports)?;
+    Ok(exports)
+}
+
+fn set_constants(exports: &Table) -> mlua::Result<()> {
+    let constants = [
+        ("EVENT_TYPE_NONE", 0),
+        ("EVENT_TYPE_CONNECT", event::Kind::Connect as i64),
+        ("EVENT_TYPE_DISCONNECT", event::Kind::Disconnect as i64),
+        ("EVENT_TYPE_RECEIVE", event::Kind::Receive as i64),
+        ("PACKET_FLAG_RELIABLE", i64::from(packet::FLAG_RELIABLE)),
+        (
+            "PACKET_FLAG_UNSEQUENCED",
+            i64::from(packet::FLAG_UNSEQUENCED),
+        ),
+        (
+            "PACKET_FLAG_NO_ALLOCATE",
+            i64::from(packet::FLAG_NO_ALLOCATE),
+        ),
+    ];
+    for (name, value) in constants {
+        exports.raw_set(name, value)?;
+    }
+    for (name, state) in peer::STATE_NAMES {
+        exports.raw_set(format!("PEER_STATE_{name}"), peer::state_name(state))?;
+    }
+    exports.raw_set("VERSION", env!("CARGO_PKG_VERSION"))
+}
+
+#[cfg(feature = "module")]
+#[mlua::lua_module(name = "module_enet")]
+fn luaopen_module_enet(lua: &Lua) -> mlua::Result<Table> {
+    module(lua)
+}

@@ -1,0 +1,462 @@
+//! ENetPeer: a handle on one connection. rusty_enet's `PeerID` is a bare slot index that the
+//! next connection reuses, so each slot carries a generation and a handle is stale once the
+//! generation it was made for has ended.
+
+use std::time::Duration;
+
+use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataFields, UserDataMethods, Value};
+use rusty_enet::{PeerID, PeerState};
+
+use crate::address;
+use crate::args;
+use crate::error::{Error, Result};
+use crate::host::{self, Shared};
+use crate::packet::{self, Packet};
+use crate::registry::{class_methods, Registry};
+use crate::socket::EnetSocket;
+
+/// Sends accepted while a connection is still being set up; past this `peer_send` fails.
+pub const MAX_PENDING: usize = 1024;
+
+/// Our bookkeeping for one peer slot of a host.
+#[derive(Default)]
+pub struct Slot {
+    pub generation: u64,
+    /// Sends made while connecting: flushed in order on the connect event.
+    pub pending: Vec<(u8, rusty_enet::Packet)>,
+    /// This side asked for the disconnect (its event reason is "disconnect").
+    pub local_disconnect: bool,
+    live: bool,
+    outgoing: bool,
+}
+
+impl Slot {
+    pub fn end_connection(&mut self) {
+        self.generation += 1;
+        self.pending.clear();
+        self.local_disconnect = false;
+        self.live = false;
+        self.outgoing = false;
+    }
+
+    /// `host_connect` took this slot.
+    pub fn begin_outgoing(&mut self) {
+        if self.live {
+            // The previous connection ended without us seeing it: never alias its handles.
+            self.end_connection();
+        }
+        self.live = true;
+        self.outgoing = true;
+    }
+
+    /// A connect event: the end of our own handshake, or a new incoming connection.
+    pub fn begin_incoming_or_confirm(&mut self) {
+        if self.outgoing {
+            self.outgoing = false;
+            return;
+        }
+        if self.live {
+            self.end_connection();
+        }
+        self.live = true;
+    }
+}
+
+pub struct Peer {
+    host: Shared,
+    slot: usize,
+    generation: u64,
+}
+
+type EnetPeer = rusty_enet::Peer<EnetSocket>;
+
+/// Is a peer in a state where the remote side would notice a disconnect?
+pub fn is_live(state: PeerState) -> bool {
+    !matches!(state, PeerState::Disconnected | PeerState::Zombie)
+}
+
+fn is_connecting(state: PeerState) -> bool {
+    matches!(
+        state,
+        PeerState::Connecting
+            | PeerState::AcknowledgingConnect
+            | PeerState::ConnectionPending
+            | PeerState::ConnectionSucceeded
+    )
+}
+
+pub fn state_name(state: PeerState) -> &'static str {
+    match state {
+        PeerState::Disconnected => "disconnected",
+        PeerState::Connecting => "connecting",
+        PeerState::AcknowledgingConnect => "acknowledging_connect",
+        PeerState::ConnectionPending => "connection_pending",
+        PeerState::ConnectionSucceeded => "connection_succeeded",
+        PeerState::Connected => "connected",
+        PeerState::DisconnectLater => "disconnect_later",
+        PeerState::Disconnecting => "disconnecting",
+        PeerState::AcknowledgingDisconnect => "acknowledging_disconnect",
+        PeerState::Zombie => "zombie",
+    }
+}
+
+pub const STATE_NAMES: [(&str, PeerState); 10] = [
+    ("DISCONNECTED", PeerState::Disconnected),
+    ("CONNECTING", PeerState::Connecting),
+    ("ACKNOWLEDGING_CONNECT", PeerState::AcknowledgingConnect),
+    ("CONNECTION_PENDING", PeerState::ConnectionPending),
+    ("CONNECTION_SUCCEEDED", PeerState::ConnectionSucceeded),
+    ("CONNECTED", PeerState::Connected),
+    ("DISCONNECT_LATER", PeerState::DisconnectLater),
+    ("DISCONNECTING", PeerState::Disconnecting),
+    (
+        "ACKNOWLEDGING_DISCONNECT",
+        PeerState::AcknowledgingDisconnect,
+    ),
+    ("ZOMBIE", PeerState::Zombie),
+];
+
+const STALE: &str = "peer is not connected (stale handle: its connection or host has ended)";
+
+impl Peer {
+    /// Runs `f` on the live connection this handle names; None when stale.
+    fn with<R>(
+        &self,
+        func: &str,
+        f: impl FnOnce(&mut EnetPeer, &mut crate::peer::Slot) -> R,
+    ) -> Result<Option<R>> {
+        let mut guard = self
+            .host
+            .try_borrow_mut()
+            .map_err(|_| Error::Misuse(format!("'{func}' called while the host is busy")))?;
+        let state = &mut *guard;
+        let Some(slot) = state
+            .slots
+            .get_mut(self.slot)
+            .filter(|s| s.generation == self.generation)
+        else {
+            return Ok(None);
+        };
+        let Some(peer) = state
+            .enet
+            .as_mut()
+            .and_then(|e| e.get_peer_mut(PeerID(self.slot)))
+        else {
+            return Ok(None);
+        };
+        Ok(Some(f(peer, slot)))
+    }
+
+    fn address(&self) -> Option<std::net::SocketAddr> {
+        let guard = self.host.try_borrow().ok()?;
+        if guard.generation(self.slot) != self.generation {
+            return None;
+        }
+        guard.enet.as_ref()?.get_peer(PeerID(self.slot))?.address()
+    }
+}
+
+impl UserData for Peer {
+    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
+        fields.add_meta_field_with(MetaMethod::Index, |lua| class_methods(lua, "peer"));
+        fields.add_meta_field("__name", "ENetPeer");
+    }
+
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
+            Ok(match this.address() {
+                Some(addr) => format!("ENetPeer({})", address::display(addr)),
+                None => "ENetPeer(stale)".to_string(),
+            })
+        });
+    }
+}
+
+/// The one userdata for the connection currently in `slot` (made on first use).
+pub fn userdata(
+    lua: &Lua,
+    host_ud: &AnyUserData,
+    state: &Shared,
+    slot: usize,
+) -> mlua::Result<AnyUserData> {
+    let generation = state
+        .try_borrow()
+        .map(|s| s.generation(slot))
+        .unwrap_or_default();
+    userdata_for(lua, host_ud, state, slot, generation)
+}
+
+/// The userdata for connection `generation` of `slot`: cached weakly on the host userdata so
+/// the connect, receive and disconnect events of one connection share it.
+pub fn userdata_for(
+    lua: &Lua,
+    host_ud: &AnyUserData,
+    state: &Shared,
+    slot: usize,
+    generation: u64,
+) -> mlua::Result<AnyUserData> {
+    let cache: Table = host_ud.user_value()?;
+    if let Value::UserData(ud) = cache.raw_get::<Value>(slot + 1)? {
+        if ud
+            .borrow::<Peer>()
+            .is_ok_and(|p| p.generation == generation)
+        {
+            return Ok(ud);
+        }
+    }
+    let ud = lua.create_userdata(Peer {
+        host: state.clone(),
+        slot,
+        generation,
+    })?;
+    cache.raw_set(slot + 1, &ud)?;
+    Ok(ud)
+}
+
+fn arg<'a>(value: &'a Value, func: &str, pos: usize) -> Result<mlua::UserDataRef<Peer>> {
+    Ok(args::userdata::<Peer>(value, func, pos, "ENetPeer")?.borrow::<Peer>()?)
+}
+
+pub fn register(reg: &mut Registry) -> mlua::Result<()> {
+    reg.method("peer_send", peer_send)?;
+    reg.method("peer_disconnect", |_, (p, d): (Value, Value)| {
+        disconnect(p, d, "peer_disconnect", |p, d| p.disconnect(d), false)
+    })?;
+    reg.method("peer_disconnect_now", |_, (p, d): (Value, Value)| {
+        disconnect(
+            p,
+            d,
+            "peer_disconnect_now",
+            |p, d| p.disconnect_now(d),
+            true,
+        )
+    })?;
+    reg.method("peer_disconnect_later", |_, (p, d): (Value, Value)| {
+        disconnect(
+            p,
+            d,
+            "peer_disconnect_later",
+            |p, d| p.disconnect_later(d),
+            false,
+        )
+    })?;
+    reg.method("peer_reset", peer_reset)?;
+    reg.method("peer_ping", |_, p: Value| {
+        simple(&p, "peer_ping", |p| p.ping())
+    })?;
+    reg.method("peer_ping_interval", peer_ping_interval)?;
+    reg.method("peer_timeout", peer_timeout)?;
+    reg.method("peer_throttle_configure", peer_throttle_configure)?;
+    reg.method("peer_round_trip_time", peer_round_trip_time)?;
+    reg.method("peer_state", peer_state)?;
+    reg.method("peer_address", peer_address)?;
+    reg.method("peer_index", peer_index)?;
+    reg.method("peer_statistics", peer_statistics)?;
+    Ok(())
+}
+
+type Status = (i64, Option<String>);
+
+fn status(done: Option<std::result::Result<(), String>>) -> Status {
+    match done {
+        Some(Ok(())) => (0, None),
+        Some(Err(message)) => (-1, Some(message)),
+        None => (-1, Some(STALE.into())),
+    }
+}
+
+fn peer_send(
+    _: &Lua,
+    (peer, channel, packet, flags): (Value, Value, Value, Value),
+) -> Result<Status> {
+    const F: &str = "peer_send";
+    let this = arg(&peer, F, 1)?;
+    let channel = args::integer_in(&channel, F, 2, "channelID", 0..=host::MAX_CHANNELS - 1)? as u8;
+    // A Lua string is sent directly (no ENetPacket object): the common case made cheap.
+    let packet = match &packet {
+        Value::String(s) => Packet::create(&s.as_bytes(), packet::flags_arg(&flags, F, 4)?),
+        other => {
+            let ud = packet::arg(other, F, 3)?.borrow::<Packet>()?;
+            match ud.enet() {
+                Some(p) => Packet::received(p.clone()),
+                None => return Ok((-1, Some("packet has been destroyed".into()))),
+            }
+        }
+    };
+    let Some(packet) = packet.enet().cloned() else {
+        return Ok((-1, Some("packet has been destroyed".into())));
+    };
+    Ok(status(
+        this.with(F, |p, slot| send(p, slot, channel, packet))?,
+    ))
+}
+
+fn send(
+    peer: &mut EnetPeer,
+    slot: &mut Slot,
+    channel: u8,
+    packet: rusty_enet::Packet,
+) -> std::result::Result<(), String> {
+    if usize::from(channel) >= peer.channel_count() {
+        return Err(format!(
+            "channel {channel} out of range (peer has {} channels)",
+            peer.channel_count()
+        ));
+    }
+    if packet.data().len() > packet::MAX_SIZE {
+        return Err("packet too large".into());
+    }
+    let state = peer.state();
+    if is_connecting(state) {
+        // C ENet refuses this; we queue, so the seed's client (send right after connect) works.
+        if slot.pending.len() >= MAX_PENDING {
+            return Err(format!(
+                "send queue full ({MAX_PENDING} packets while connecting)"
+            ));
+        }
+        slot.pending.push((channel, packet));
+        return Ok(());
+    }
+    if state != PeerState::Connected {
+        return Err(format!(
+            "peer is not connected (state {})",
+            state_name(state)
+        ));
+    }
+    peer.send(channel, &packet).map_err(|e| e.to_string())
+}
+
+fn disconnect(
+    peer: Value,
+    data: Value,
+    func: &str,
+    act: fn(&mut EnetPeer, u32),
+    ends_now: bool,
+) -> Result<Status> {
+    let this = arg(&peer, func, 1)?;
+    let data = args::opt_u32(&data, func, 2, "data")?;
+    Ok(status(this.with(func, |p, slot| {
+        act(p, data);
+        slot.local_disconnect = true;
+        if ends_now {
+            slot.end_connection();
+        }
+        Ok(())
+    })?))
+}
+
+fn peer_reset(_: &Lua, peer: Value) -> Result<Status> {
+    let this = arg(&peer, "peer_reset", 1)?;
+    Ok(status(this.with("peer_reset", |p, slot| {
+        p.reset();
+        slot.end_connection();
+        Ok(())
+    })?))
+}
+
+fn simple(peer: &Value, func: &str, act: impl FnOnce(&mut EnetPeer)) -> Result<Status> {
+    let this = arg(peer, func, 1)?;
+    Ok(status(this.with(func, |p, _| {
+        act(p);
+        Ok(())
+    })?))
+}
+
+fn peer_ping_interval(_: &Lua, (peer, ms): (Value, Value)) -> Result<Status> {
+    const F: &str = "peer_ping_interval";
+    let ms = args::opt_integer_in(&ms, F, 2, "interval", 0, 0..=i64::from(u32::MAX))? as u32;
+    simple(&peer, F, |p| p.set_ping_interval(ms))
+}
+
+fn three_u32(values: [&Value; 3], func: &str, names: [&str; 3]) -> Result<[u32; 3]> {
+    let mut out = [0; 3];
+    for (i, v) in values.iter().enumerate() {
+        out[i] = args::opt_u32(v, func, i + 2, names[i])?;
+    }
+    Ok(out)
+}
+
+fn peer_timeout(_: &Lua, (peer, a, b, c): (Value, Value, Value, Value)) -> Result<Status> {
+    const F: &str = "peer_timeout";
+    let [limit, min, max] = three_u32([&a, &b, &c], F, ["limit", "minimum", "maximum"])?;
+    simple(&peer, F, |p| p.set_timeout(limit, min, max))
+}
+
+fn peer_throttle_configure(
+    _: &Lua,
+    (peer, a, b, c): (Value, Value, Value, Value),
+) -> Result<Status> {
+    const F: &str = "peer_throttle_configure";
+    let [interval, acc, dec] = three_u32(
+        [&a, &b, &c],
+        F,
+        ["interval", "acceleration", "deceleration"],
+    )?;
+    simple(&peer, F, |p| p.set_throttle(interval, acc, dec))
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn peer_round_trip_time(_: &Lua, peer: Value) -> Result<(Option<i64>, Option<&'static str>)> {
+    let this = arg(&peer, "peer_round_trip_time", 1)?;
+    Ok(
+        match this.with("peer_round_trip_time", |p, _| millis(p.round_trip_time()))? {
+            Some(ms) => (Some(ms), None),
+            None => (None, Some(STALE)),
+        },
+    )
+}
+
+fn peer_state(_: &Lua, peer: Value) -> Result<&'static str> {
+    let this = arg(&peer, "peer_state", 1)?;
+    Ok(this
+        .with("peer_state", |p, _| state_name(p.state()))?
+        .unwrap_or("disconnected"))
+}
+
+fn peer_address(lua: &Lua, peer: Value) -> Result<(Value, Option<&'static str>)> {
+    let this = arg(&peer, "peer_address", 1)?;
+    Ok(match this.address() {
+        Some(a) => (Value::Table(address::to_table(lua, a)?), None),
+        None => (Value::Nil, Some(STALE)),
+    })
+}
+
+fn peer_index(_: &Lua, peer: Value) -> Result<(Option<usize>, Option<&'static str>)> {
+    let this = arg(&peer, "peer_index", 1)?;
+    Ok(match this.with("peer_index", |_, _| ())? {
+        Some(()) => (Some(this.slot + 1), None),
+        None => (None, Some(STALE)),
+    })
+}
+
+fn peer_statistics(lua: &Lua, peer: Value) -> Result<(Value, Option<&'static str>)> {
+    let this = arg(&peer, "peer_statistics", 1)?;
+    let stats = this.with("peer_statistics", |p, _| {
+        [
+            ("incoming_data_total", i64::from(p.incoming_data_total())),
+            ("outgoing_data_total", i64::from(p.outgoing_data_total())),
+            ("packets_sent", i64::from(p.packets_sent())),
+            ("packets_lost", i64::from(p.packets_lost())),
+            ("packet_loss", i64::from(p.packet_loss())),
+            ("packet_loss_variance", i64::from(p.packet_loss_variance())),
+            ("round_trip_time", millis(p.round_trip_time())),
+            (
+                "round_trip_time_variance",
+                millis(p.round_trip_time_variance()),
+            ),
+            ("mtu", i64::from(p.mtu())),
+            ("channel_count", p.channel_count() as i64),
+        ]
+    })?;
+    let Some(stats) = stats else {
+        return Ok((Value::Nil, Some(STALE)));
+    };
+    let t = lua.create_table_with_capacity(0, stats.len())?;
+    for (k, v) in stats {
+        t.raw_set(k, v)?;
+    }
+    Ok((Value::Table(t), None))
+}

@@ -1,0 +1,111 @@
+//! Builds the module table: every function in procedural form (`enet.host_service`) and, where
+//! it acts on an object, as a method (`host:service`).
+//!
+//! Each Rust function is wrapped in a four-line Lua closure that turns our misuse sentinel into
+//! `error(message, 2)`, so argument errors are plain strings pointing at the caller's line,
+//! like the standard library's (see `error.rs`).
+
+use mlua::{FromLuaMulti, Function, IntoLuaMulti, LightUserData, Lua, Table, Value};
+
+use crate::error::{Error, Result};
+
+const WRAPPER: &str = r#"
+local ERR, error = ...
+return function(f)
+  return function(...)
+    local a, b = f(...)
+    if a == ERR then error(b, 2) end
+    return a, b
+  end
+end
+"#;
+
+/// The classes that have methods, and the registry keys of their method tables.
+const CLASSES: [&str; 3] = ["host", "peer", "packet"];
+
+static SENTINEL: u8 = 0;
+
+fn sentinel() -> Value {
+    Value::LightUserData(LightUserData(
+        std::ptr::addr_of!(SENTINEL).cast_mut().cast(),
+    ))
+}
+
+fn registry_key(class: &str) -> String {
+    format!("module_enet.{class}.methods")
+}
+
+/// The `__index` table of a class, as built by the last `require` in this Lua state.
+pub fn class_methods(lua: &Lua, class: &str) -> mlua::Result<Value> {
+    lua.named_registry_value(&registry_key(class))
+}
+
+pub struct Registry<'lua> {
+    lua: &'lua Lua,
+    exports: Table,
+    classes: Vec<(&'static str, Table)>,
+    wrap: Function,
+}
+
+impl<'lua> Registry<'lua> {
+    pub fn new(lua: &'lua Lua, exports: Table) -> mlua::Result<Self> {
+        let factory: Function = lua.load(WRAPPER).set_name("=module_enet").into_function()?;
+        let error: Function = lua.globals().raw_get("error")?;
+        let wrap: Function = factory.call((sentinel(), error))?;
+        let mut classes = Vec::new();
+        for class in CLASSES {
+            let methods = lua.create_table()?;
+            lua.set_named_registry_value(&registry_key(class), &methods)?;
+            classes.push((class, methods));
+        }
+        Ok(Registry {
+            lua,
+            exports,
+            classes,
+            wrap,
+        })
+    }
+
+    fn wrapped<A, R, F>(&self, f: F) -> mlua::Result<Function>
+    where
+        A: FromLuaMulti,
+        R: IntoLuaMulti,
+        F: Fn(&Lua, A) -> Result<R> + 'static,
+    {
+        let raw = self
+            .lua
+            .create_function(move |lua, args: A| match f(lua, args) {
+                Ok(r) => r.into_lua_multi(lua),
+                Err(Error::Misuse(message)) => (sentinel(), message).into_lua_multi(lua),
+                Err(Error::Lua(e)) => Err(e),
+            })?;
+        self.wrap.call(raw)
+    }
+
+    /// A module-level function only (`host_create`).
+    pub fn function<A, R, F>(&mut self, name: &str, f: F) -> mlua::Result<()>
+    where
+        A: FromLuaMulti,
+        R: IntoLuaMulti,
+        F: Fn(&Lua, A) -> Result<R> + 'static,
+    {
+        let func = self.wrapped(f)?;
+        self.exports.raw_set(name, func)
+    }
+
+    /// A function that is also a method of its class: `peer_send` is `peer:send`.
+    pub fn method<A, R, F>(&mut self, name: &str, f: F) -> mlua::Result<()>
+    where
+        A: FromLuaMulti,
+        R: IntoLuaMulti,
+        F: Fn(&Lua, A) -> Result<R> + 'static,
+    {
+        let func = self.wrapped(f)?;
+        if let Some((class, method)) = name.split_once('_') {
+            if let Some((_, methods)) = self.classes.iter().find(|(c, _)| *c == class) {
+                methods.raw_set(method, &func)?;
+            }
+        }
+        self.exports.raw_set(name, func)
+    }
+}
