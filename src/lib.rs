@@ -70,6 +70,6 @@ fn set_constants(exports: &Table) -> mlua::Result<()> {
 
 #[cfg(feature = "module")]
 #[mlua::lua_module(name = "module_enet")]
-fn luaopen_module_enet(lua: &Lua) -> mlua::Result<Table> {
+fn entry(lua: &Lua) -> mlua::Result<Table> {
     module(lua)
 }
