@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The one test command (README: "bash ci/test.sh"): cargo test on the embedded Lua, the module
+# built per flavour, the busted specs and the examples under lua5.1, lua5.2, lua5.3, lua5.4 and
+# luajit, then the extra suites in ci/suites.d. Ends with "N passed, N failed" over every test.
+# With CI=true a missing interpreter is a failure, not a skip.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+passed=0
+failed=0
+failures=()
+
+count() { # count PASSED FAILED NAME
+  passed=$((passed + $1))
+  failed=$((failed + $2))
+  if [ "$2" -gt 0 ]; then failures+=("$3"); fi
+}
+
+# --- Rust tests (embedded Lua 5.4) ----------------------------------------------------------
+log=$(mktemp)
+cargo test --locked 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+p=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
+f=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+count "$p" "$f" "cargo test"
+
+# --- The module under every interpreter -------------------------------------------------------
+interpreters=(lua51:lua5.1 lua52:lua5.2 lua53:lua5.3 lua54:lua5.4 luajit:luajit)
+if ! bash ci/build-modules.sh; then count 0 1 "module build"; fi
+
+lua_with_module() { # lua_with_module FLAVOUR INTERPRETER ARGS...
+  local flavour=$1 interp=$2; shift 2
+  LUA_CPATH="$PWD/target/lua/$flavour/?.so;;" "$interp" "$@"
+}
+
+for pair in "${interpreters[@]}"; do
+  flavour=${pair%%:*}
+  interp=${pair##*:}
+  if ! command -v "$interp" >/dev/null; then
+    echo "MISSING interpreter $interp"
+    if [ "${CI:-}" = true ]; then count 0 1 "$interp missing"; fi
+    continue
+  fi
+  echo "=== busted under $interp ==="
+  log=$(mktemp)
+  lua_with_module "$flavour" "$interp" /usr/bin/busted -o utfTerminal tests/spec 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  summary=$(grep -E '[0-9]+ successes? / [0-9]+ failures? / [0-9]+ errors?' "$log" | tail -1)
+  p=$(echo "$summary" | grep -Eo '^[0-9]+')
+  f=$(echo "$summary" | awk -F' / ' '{split($2,a," "); split($3,b," "); print a[1]+b[1]}')
+  p=${p:-0}; f=${f:-0}
+  if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  echo "busted $interp: $summary"
+  count "$p" "$f" "busted $interp"
+
+  echo "=== examples under $interp ==="
+  for example in examples/*.lua; do
+    case "$example" in examples/server.lua|examples/client.lua|examples/chat_*.lua) continue ;; esac
+    if timeout 60 bash -c "$(declare -f lua_with_module); lua_with_module $flavour $interp $example" >/dev/null 2>&1; then
+      count 1 0 ""
+    else
+      echo "FAIL example $example under $interp"
+      count 0 1 "$example ($interp)"
+    fi
+  done
+done
+
+# --- Extra suites: each ci/suites.d/*.sh prints "N passed, N failed" as its last line --------
+for suite in ci/suites.d/*.sh; do
+  [ -e "$suite" ] || continue
+  echo "=== suite $suite ==="
+  log=$(mktemp)
+  bash "$suite" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+  p=$(echo "$line" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+'); p=${p:-0}
+  f=$(echo "$line" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+'); f=${f:-0}
+  if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  count "$p" "$f" "$suite"
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+  printf 'failed: %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
