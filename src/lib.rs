@@ -23,7 +23,8 @@ mod peer;
 mod registry;
 mod resolve;
 mod socket;
-mod wire;
+#[doc(hidden)]
+pub mod wire;
 
 use mlua::{Lua, Table};
 
