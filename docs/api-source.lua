@@ -1,0 +1,1506 @@
+-- The one structured description of module_enet's Lua API.
+--
+-- ci/gen-docs.lua turns it into docs/api.md and library/module_enet.lua (LuaLS stubs);
+-- ci/suites.d/docs.sh checks it against what require("module_enet") really exports under every
+-- interpreter and runs every example below. Edit this file, then run `lua ci/gen-docs.lua`.
+--
+-- Shape (plain data, Lua 5.1 syntax):
+--   functions[i] = {
+--     name = "host_service",        procedural name in the module table (nil: method only)
+--     class = "ENetHost",           class of the first argument / of the method
+--     method = "service",           method name, or nil when there is no method form
+--     group = "hosts",              section of docs/api.md
+--     summary, description,         one line; then Markdown prose
+--     args = { { name, type (LuaLS syntax), optional, default, range, description } },
+--       (for methods the first argument is the object itself and is dropped from the method form)
+--     returns = { { when, failure = true?, values = { { name, type, value?, description? } } } },
+--       one entry per outcome; a `value` is a literal (e.g. "0") shown instead of the name
+--     raises = { "..." },           misuse that raises a Lua error (see the Errors section)
+--     example = [[...]],            runs under every interpreter in ci/suites.d/docs.sh
+--     setup = "connection",         example runs after setups.connection (see below)
+--     issue = "3",                  where an unlanded function is expected from
+--   }
+--   constants, classes, aliases, sections, groups, setups, external: see below.
+
+local api = {}
+
+api.module = "module_enet"
+api.title = "module_enet API reference"
+
+api.intro = [[
+`local enet = require("module_enet")` returns a table of functions and constants. Every
+function that acts on an object also exists as a method of that object: the method name drops
+the type prefix, so `enet.host_service(host, 10)` is `host:service(10)`,
+`enet.peer_send(peer, 0, packet)` is `peer:send(0, packet)` and `enet.packet_data(packet)` is
+`packet:data()`. Both forms are the same function; this page shows both for every entry.
+
+The module works unchanged on Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT, keeps no global state (each
+Lua state that requires it gets its own independent copy) and never crashes the interpreter:
+misuse raises a Lua error, runtime failures return a failure value (see [Errors](#errors)).
+The lua-enet compatible API (`require("module_enet.compat")`) is documented separately in
+[lua-enet.md](lua-enet.md).]]
+
+-- Prose sections, placed by `position`: "before" the function groups or "after" them.
+api.sections = {
+  {
+    id = "conventions",
+    title = "Conventions",
+    position = "before",
+    text = [[
+- **Procedural and method forms.** `enet.NAME_VERB(object, ...)` and `object:VERB(...)` are one
+  function. Functions that create objects (`host_create`, `packet_create`) and module-level
+  functions (`initialize`, `address_resolve`, ...) have the procedural form only.
+- **Optional arguments** are marked `?`; `nil` or an absent argument means the default.
+  Integer arguments accept a Lua integer or a float with an exact integer value (`2.0`).
+- **Returns** list every outcome; a row marked *failure* is a runtime failure, which is
+  returned, never raised.
+- **Objects** print usefully: `tostring(host)` is `ENetHost(127.0.0.1:6789)`,
+  `tostring(peer)` is `ENetPeer(127.0.0.1:51234)`, `tostring(packet)` is
+  `ENetPacket(13 bytes)`; destroyed or stale ones say so (`ENetHost(destroyed)`,
+  `ENetPeer(stale)`, `ENetPacket(destroyed)`). On Lua 5.4 hosts and packets are to-be-closed
+  values: `local host <close> = enet.host_create(...)` destroys the host when the block ends.
+- **Examples** are complete programs. Examples marked *needs a connection* start from the
+  following lines, which make a server and a client in one process and connect them over
+  loopback; `wait_for(host, type)` services both hosts until `host` reports an event of that
+  type (at most about 4 s) and returns it:
+
+```lua
+{{setup:connection}}
+```]],
+  },
+  {
+    id = "addresses",
+    title = "Addresses",
+    position = "after",
+    text = [[
+Every function that takes an address (`host_create`, `host_connect`) accepts either form:
+
+- a table `{ host = "127.0.0.1", port = 6789, sin6_scope_id = 3 }`, every field optional:
+  - `host`: an IPv4 or IPv6 literal or a host name. Omitted, `"*"` or `"0.0.0.0"` means all
+    IPv4 interfaces; `"::"` means all interfaces, IPv4 and IPv6 (a dual-stack socket).
+    An IPv6 literal may carry its zone: `"fe80::1%eth0"` or `"fe80::1%3"`.
+  - `port`: 0..65535; 0 (or omitted) picks an ephemeral port when binding. `host_connect`
+    needs a real port (1..65535).
+  - `sin6_scope_id`: the IPv6 zone (interface index) for link-local addresses (`fe80::/10`).
+- a string: `"127.0.0.1:6789"`, `"localhost:6789"`, `"*:6789"`, `"[::1]:6789"`,
+  `"[fe80::1%eth0]:6789"`, or just a host (`"::1"`, `"localhost"`, port 0).
+
+A malformed address (a port outside 0..65535, `"[::1"`, a field of the wrong type) is misuse
+and raises. A name that does not resolve, a family the host's socket cannot reach (an IPv6
+target from an IPv4-only host) or a link-local IPv6 target without a scope id are runtime
+failures: `nil, message`.
+
+`host_create(nil)` makes a client host on an ephemeral port that reaches both IPv4 and IPv6
+peers (a dual-stack socket where the OS allows it, IPv4 otherwise). A host bound to
+`"0.0.0.0"` reaches IPv4 peers only; one bound to `"::"` reaches both.
+
+`"localhost"` always resolves to `127.0.0.1` and `::1` without asking any resolver. Other names
+are resolved when the function is called (it blocks for the lookup; use
+`address_resolve_start` to resolve off the game loop), preferring an address the host's socket
+can reach.
+
+Addresses come back (from `host_address`, `peer_address`, `address_resolve`) as tables in one
+canonical form: `{ host = "127.0.0.1", port = 6789 }` for IPv4 (an IPv4 peer seen through a
+dual-stack socket is shown as IPv4, never as `::ffff:127.0.0.1`), and
+`{ host = "::1", port = 6789, sin6_scope_id = 0 }` for IPv6, where the scope id is non-zero only
+for link-local addresses.
+
+```lua
+local enet = require("module_enet")
+local server = assert(enet.host_create("127.0.0.1:0", 4))        -- string form, any free port
+local port = server:address().port
+local client = assert(enet.host_create())                        -- client: IPv4 and IPv6
+local peer = assert(client:connect({ host = "localhost", port = port }))
+print(server:address().host, port, peer)   --> 127.0.0.1  <port>  ENetPeer(127.0.0.1:<port>)
+print(enet.host_connect(client, { host = "fe80::1", port = 1 }))
+--> nil   link-local address fe80::1 needs a scope id (e.g. %eth0)
+```]],
+  },
+  {
+    id = "identity",
+    title = "Identity, staleness and memory",
+    position = "after",
+    text = [[
+- One connection is one `ENetPeer` userdata: `host_connect` returns it, and the connect event,
+  every receive event and the disconnect event of that connection carry the *same* userdata, so
+  `clients[event.peer] = ...` works as a table key.
+- After the disconnect event, `peer_reset`, `peer_disconnect_now` or `host_destroy`, the handle
+  is **stale**: its functions return their failure value (`-1, message` or `nil, message`;
+  `peer_state` says `"disconnected"`) and never act on whatever new connection reuses the slot.
+- Hosts, peers and packets are collected by Lua's garbage collector. A peer handle keeps its
+  host's memory alive, but not usable after `host_destroy`. A host that becomes garbage closes
+  its socket. Packets are independent of hosts: the same packet may be sent to several peers,
+  and destroying or collecting it after a send never affects delivery.]],
+  },
+  {
+    id = "disconnect-reasons",
+    title = "Disconnect reasons",
+    position = "after",
+    text = [[
+A disconnect event carries `reason`:
+
+- `"disconnect"`: the connection was closed on purpose, by this side (`peer_disconnect`,
+  `peer_disconnect_later`, `host_destroy`) or by the remote side (its `peer_disconnect*` or
+  `host_destroy`, seen as an ENet DISCONNECT command from the peer's address).
+- `"timeout"`: anything else, i.e. the remote stopped acknowledging (it crashed, lost its
+  network, or was `peer_reset`), as limited by `peer_timeout`.
+
+`peer_disconnect_now` and `peer_reset` produce no event on the side that calls them.]],
+  },
+  {
+    id = "errors",
+    title = "Errors",
+    position = "after",
+    text = [[
+Two kinds of failure, kept apart like the standard library does:
+
+**Misuse raises.** A wrong argument type, a value out of its documented range, unknown packet
+flags or a malformed address raise a Lua error whose message is a plain string naming the
+function and the argument, pointing at the caller's line:
+
+```lua
+local enet = require("module_enet")
+local ok, err = pcall(enet.host_service, nil)
+print(err)  --> bad argument #1 to 'host_service' (ENetHost expected, got nil)
+ok, err = pcall(enet.packet_create, "x", 8)
+print(err)  --> bad argument #2 to 'packet_create' (unknown packet flags 0x8)
+```
+
+These are bugs in the calling code; you normally do not catch them.
+
+**Runtime failure returns.** Things that can go wrong in a correct program (a port in use, an
+unknown host name, a stale peer, a destroyed host) return a failure value and a message:
+
+- functions that return an object or a table return `nil, message`;
+- functions that return a status code return a negative integer (`-1`) and a message; `0` is
+  success;
+- `host_service` and `host_check_events` return `-1, message` for a destroyed host;
+- `packet_data` and `packet_flags` return a bare `nil` for a destroyed packet, and `peer_state`
+  returns `"disconnected"` for a stale peer.
+
+```lua
+local enet = require("module_enet")
+local a = assert(enet.host_create("127.0.0.1:0"))
+local b, message = enet.host_create({ host = "127.0.0.1", port = a:address().port })
+print(b, message)  --> nil   address already in use (127.0.0.1:<port>)
+a:destroy()
+print(a:service(0))  --> -1  host has been destroyed
+```
+
+Nothing crashes the interpreter: every failure of the underlying ENet or the OS surfaces as
+one of the two.]],
+  },
+}
+
+-- Function groups, in the order docs/api.md shows them.
+api.groups = {
+  { id = "module", title = "Module", text = "Set-up functions kept for code written for C ENet." },
+  {
+    id = "hosts",
+    title = "Hosts",
+    class = "ENetHost",
+    text = "A host is one UDP socket plus its peers: a server, a client or both at once.",
+  },
+  {
+    id = "peers",
+    title = "Peers",
+    class = "ENetPeer",
+    text = "A peer is one connection to a remote host (see [Identity](#identity-staleness-and-memory)).",
+  },
+  {
+    id = "packets",
+    title = "Packets",
+    class = "ENetPacket",
+    text = "A packet is a byte string plus delivery flags. `peer_send` also takes a plain string.",
+  },
+  {
+    id = "resolver",
+    title = "Name resolution",
+    text = "Resolving host names without blocking the game loop, and configuring the resolver. "
+      .. "See also [Addresses](#addresses).",
+  },
+}
+
+-- Code run before examples that declare `setup = "connection"`; also shown in Conventions.
+api.setups = {
+  connection = [[
+local enet = require("module_enet")
+local server = assert(enet.host_create({ host = "127.0.0.1", port = 0 }, 8, 2))
+local client = assert(enet.host_create(nil, 1, 2))
+local peer = assert(client:connect({ host = "127.0.0.1", port = server:address().port }, 2))
+local backlog = { [server] = {}, [client] = {} }
+local function wait_for(host, kind)
+  for _ = 1, 400 do
+    for i, event in ipairs(backlog[host]) do
+      if event.type == kind then return table.remove(backlog[host], i) end
+    end
+    for _, h in ipairs({ server, client }) do
+      local n, event = h:service(5)
+      if n > 0 then table.insert(backlog[h], event) end
+    end
+  end
+  error("no event of type " .. kind)
+end
+wait_for(client, enet.EVENT_TYPE_CONNECT)
+local server_peer = wait_for(server, enet.EVENT_TYPE_CONNECT).peer  -- the server's view]],
+}
+
+-- Classes: userdata objects (with methods) and the shapes of tables the API hands out.
+api.classes = {
+  {
+    name = "ENetHost",
+    kind = "userdata",
+    prefix = "host",
+    description = "A host: one UDP socket and up to `peerCount` peers. Made by `host_create`; "
+      .. "`tostring` gives `ENetHost(<bound address>)`; a to-be-closed value on Lua 5.4.",
+  },
+  {
+    name = "ENetPeer",
+    kind = "userdata",
+    prefix = "peer",
+    description = "One connection to a remote host. The same userdata for the whole "
+      .. "connection; stale once it ends. `tostring` gives `ENetPeer(<remote address>)`.",
+  },
+  {
+    name = "ENetPacket",
+    kind = "userdata",
+    prefix = "packet",
+    description = "A byte string with delivery flags. `tostring` gives `ENetPacket(<n> bytes)`; "
+      .. "a to-be-closed value on Lua 5.4.",
+  },
+  {
+    name = "ENetResolveRequest",
+    kind = "userdata",
+    description = "A name lookup running in the background, made by `address_resolve_start`. "
+      .. "`tostring` gives `ENetResolveRequest(pending)`, `(done)` or `(failed)`.",
+    prefix = "request",
+  },
+  {
+    name = "ENetEvent",
+    kind = "table",
+    description = "What `host_service` and `host_check_events` return with `1`.",
+    fields = {
+      {
+        name = "type",
+        type = "integer",
+        description = "`EVENT_TYPE_CONNECT`, `EVENT_TYPE_DISCONNECT` or `EVENT_TYPE_RECEIVE`.",
+      },
+      { name = "peer", type = "ENetPeer", description = "The connection; the same userdata for all its events." },
+      { name = "channelID", type = "integer", description = "Channel of a receive event; 0 otherwise." },
+      {
+        name = "data",
+        type = "integer",
+        description = "The connect or disconnect user data (32-bit unsigned); 0 for receive events.",
+      },
+      {
+        name = "packet",
+        type = "ENetPacket",
+        optional = true,
+        description = "Receive events only: the received packet.",
+      },
+      {
+        name = "reason",
+        type = '"disconnect"|"timeout"',
+        optional = true,
+        description = "Disconnect events only; see [Disconnect reasons](#disconnect-reasons).",
+      },
+    },
+  },
+  {
+    name = "ENetAddress",
+    kind = "table",
+    description = "An address: argument to `host_create`/`host_connect` (a `\"host:port\"` string works too), "
+      .. "result of `host_address`, `peer_address`, `address_resolve`. See [Addresses](#addresses).",
+    fields = {
+      {
+        name = "host",
+        type = "string",
+        optional = true,
+        description = "IP literal or host name; results are always literals.",
+      },
+      {
+        name = "port",
+        type = "integer",
+        optional = true,
+        description = "0..65535; 0 or omitted picks an ephemeral port when binding.",
+      },
+      {
+        name = "sin6_scope_id",
+        type = "integer",
+        optional = true,
+        description = "IPv6 zone (interface index); present in every IPv6 result, non-zero only for link-local "
+          .. "addresses.",
+      },
+    },
+  },
+  {
+    name = "ENetHostStatistics",
+    kind = "table",
+    description = "Totals since the host was created, counted by its socket.",
+    fields = {
+      { name = "datagrams_received", type = "integer", description = "UDP datagrams received." },
+      { name = "datagrams_sent", type = "integer", description = "UDP datagrams sent." },
+      { name = "bytes_received", type = "integer", description = "Bytes received (UDP payload)." },
+      { name = "bytes_sent", type = "integer", description = "Bytes sent (UDP payload)." },
+      {
+        name = "dropped_malformed",
+        type = "integer",
+        description = "Datagrams dropped before ENet saw them because they were malformed.",
+      },
+      {
+        name = "dropped_oversized",
+        type = "integer",
+        description = "Datagrams dropped because they were larger than ENet accepts.",
+      },
+      {
+        name = "send_errors",
+        type = "integer",
+        description = "Sends the OS refused (counted, never fatal to the host).",
+      },
+      {
+        name = "receive_errors",
+        type = "integer",
+        description = "Receive errors the OS reported (counted and skipped).",
+      },
+    },
+  },
+  {
+    name = "ENetPeerStatistics",
+    kind = "table",
+    description = "ENet's own per-peer measurements.",
+    fields = {
+      {
+        name = "incoming_data_total",
+        type = "integer",
+        description = "Bytes received in the current bandwidth-throttle window (ENet resets it about once a second).",
+      },
+      {
+        name = "outgoing_data_total",
+        type = "integer",
+        description = "Bytes sent in the current bandwidth-throttle window.",
+      },
+      {
+        name = "packets_sent",
+        type = "integer",
+        description = "Reliable packets sent in the current packet-loss window (10 s).",
+      },
+      {
+        name = "packets_lost",
+        type = "integer",
+        description = "Reliable packets lost in the current packet-loss window.",
+      },
+      {
+        name = "packet_loss",
+        type = "integer",
+        description = "Mean packet loss of reliable packets, scaled so that 65536 is 100%.",
+      },
+      { name = "packet_loss_variance", type = "integer", description = "Variance of `packet_loss`, same scale." },
+      { name = "round_trip_time", type = "integer", description = "Mean round trip time, milliseconds." },
+      { name = "round_trip_time_variance", type = "integer", description = "Its variance, milliseconds." },
+      { name = "mtu", type = "integer", description = "The path MTU in use, bytes." },
+      { name = "channel_count", type = "integer", description = "Channels of this connection." },
+    },
+  },
+  {
+    name = "ENetResolverOptions",
+    kind = "table",
+    description = "Options for `resolver_configure`; omitted fields take their defaults.",
+    fields = {
+      {
+        name = "nameservers",
+        type = "string[]",
+        optional = true,
+        description = "DNS servers as IP literals with an optional port (default 53): `{\"127.0.0.1:5353\", "
+          .. "\"[::1]:53\", \"192.0.2.1\"}`. Omitted: the system configuration (or the OS resolver where "
+          .. "there is none).",
+      },
+      {
+        name = "timeout",
+        type = "number",
+        optional = true,
+        description = "Lookup timeout in milliseconds, at least 1 (default 5000).",
+      },
+      {
+        name = "prefer",
+        type = '"auto"|"ipv4"|"ipv6"',
+        optional = true,
+        description = "Which family to list first when a name has both. `\"auto\"` (the default): IPv4 first, "
+          .. "families this machine has no route to last.",
+      },
+    },
+  },
+}
+
+api.aliases = {
+  {
+    name = "ENetPeerState",
+    description = "What `peer_state` returns; also the values of the `PEER_STATE_*` constants.",
+    values = {
+      "disconnected", "connecting", "acknowledging_connect", "connection_pending",
+      "connection_succeeded", "connected", "disconnect_later", "disconnecting",
+      "acknowledging_disconnect", "zombie",
+    },
+  },
+}
+
+-- Shorthands for the descriptions below.
+local function host_arg()
+  return { name = "host", type = "ENetHost", description = "The host." }
+end
+local function peer_arg()
+  return { name = "peer", type = "ENetPeer", description = "The peer." }
+end
+local function packet_arg()
+  return { name = "packet", type = "ENetPacket", description = "The packet." }
+end
+local STALE = "the handle is stale (its connection or host has ended)"
+local function status_returns(...)
+  local out = {
+    { when = "success", values = { { name = "status", type = "integer", value = "0" } } },
+  }
+  for _, when in ipairs({ ... }) do
+    out[#out + 1] = {
+      when = when,
+      failure = true,
+      values = {
+        { name = "status", type = "integer", value = "-1" },
+        { name = "message", type = "string" },
+      },
+    }
+  end
+  return out
+end
+local function object_returns(name, type, success, ...)
+  local out = { { when = success, values = { { name = name, type = type } } } }
+  for _, when in ipairs({ ... }) do
+    out[#out + 1] = {
+      when = when,
+      failure = true,
+      values = { { name = name, type = type, value = "nil" }, { name = "message", type = "string" } },
+    }
+  end
+  return out
+end
+local function event_returns()
+  return {
+    {
+      when = "an event was dispatched",
+      values = { { name = "result", type = "integer", value = "1" }, { name = "event", type = "ENetEvent" } },
+    },
+    { when = "no event", values = { { name = "result", type = "integer", value = "0" } } },
+    {
+      when = "the host has been destroyed",
+      failure = true,
+      values = { { name = "result", type = "integer", value = "-1" }, { name = "message", type = "string" } },
+    },
+  }
+end
+local NOT_HOST = "`host` is not an ENetHost."
+local NOT_PEER = "`peer` is not an ENetPeer."
+local NOT_PACKET = "`packet` is not an ENetPacket."
+local U32 = "0..4294967295"
+
+api.functions = {
+  -- Module -------------------------------------------------------------------------------------
+  {
+    name = "initialize",
+    group = "module",
+    summary = "Does nothing and returns 0; kept so code written for C ENet runs unchanged.",
+    description = "Nothing needs global set-up. Safe to call any number of times, in any order "
+      .. "with `deinitialize`; nothing requires it.",
+    args = {},
+    returns = { { when = "always", values = { { name = "result", type = "integer", value = "0" } } } },
+    example = [[
+local enet = require("module_enet")
+assert(enet.initialize() == 0)]],
+  },
+  {
+    name = "deinitialize",
+    group = "module",
+    summary = "Does nothing; kept so code written for C ENet runs unchanged.",
+    description = "Hosts, peers and packets are freed by the garbage collector or by their "
+      .. "`*_destroy` functions, not by this. Safe to call any number of times.",
+    args = {},
+    returns = {},
+    example = [[
+local enet = require("module_enet")
+enet.initialize()
+enet.deinitialize()
+enet.deinitialize()]],
+  },
+
+  -- Hosts --------------------------------------------------------------------------------------
+  {
+    name = "host_create",
+    group = "hosts",
+    class = "ENetHost",
+    summary = "Creates a host: a UDP socket bound to `address` that can hold `peerCount` connections.",
+    description = "With `address` nil the host is a client on an ephemeral port that reaches "
+      .. "both IPv4 and IPv6 peers. A server binds a known port; `port = 0` picks a free one "
+      .. "(read it back with `host_address`). See [Addresses](#addresses).",
+    args = {
+      {
+        name = "address",
+        type = "ENetAddress|string",
+        optional = true,
+        default = "nil",
+        description = "Where to bind; nil for a client host.",
+      },
+      {
+        name = "peerCount",
+        type = "integer",
+        optional = true,
+        default = "1",
+        range = "1..4095",
+        description = "Maximum number of simultaneous connections (incoming and outgoing).",
+      },
+      {
+        name = "channelCount",
+        type = "integer",
+        optional = true,
+        default = "0",
+        range = "0..255",
+        description = "Maximum channels per connection; 0 means the maximum, 255.",
+      },
+      {
+        name = "incomingBandwidth",
+        type = "integer",
+        optional = true,
+        default = "0",
+        range = U32,
+        description = "Bytes per second this host can receive; 0 is unlimited.",
+      },
+      {
+        name = "outgoingBandwidth",
+        type = "integer",
+        optional = true,
+        default = "0",
+        range = U32,
+        description = "Bytes per second this host can send; 0 is unlimited.",
+      },
+    },
+    returns = object_returns(
+      "host",
+      "ENetHost",
+      "the host was created",
+      "the address is in use (`\"address already in use (127.0.0.1:6789)\"`), cannot be bound "
+        .. "(the OS's message) or its name does not resolve"
+    ),
+    raises = {
+      "`address` is not nil, a table or a string, or is malformed (see [Addresses](#addresses)).",
+      "`peerCount`, `channelCount` or a bandwidth is not an integer in its range.",
+    },
+    example = [[
+local enet = require("module_enet")
+local server = assert(enet.host_create({ host = "127.0.0.1", port = 0 }, 32, 2))
+local client = assert(enet.host_create(nil, 1, 2))
+print(server, client)  --> ENetHost(127.0.0.1:<port>)  ENetHost([::]:<port>)]],
+  },
+  {
+    name = "host_destroy",
+    method = "destroy",
+    group = "hosts",
+    class = "ENetHost",
+    summary = "Closes the host's socket; connected peers are told at once.",
+    description = "Connected peers are sent a disconnect right away, so they see a disconnect "
+      .. "event (reason `\"disconnect\"`) instead of timing out. Every peer handle of the host "
+      .. "becomes stale and every other host function returns its failure value. Idempotent. "
+      .. "A host that becomes garbage is destroyed the same way.",
+    args = { host_arg() },
+    returns = {},
+    raises = { NOT_HOST },
+    example = [[
+local enet = require("module_enet")
+local host = assert(enet.host_create({ host = "127.0.0.1", port = 0 }))
+host:destroy()
+enet.host_destroy(host)          -- a second destroy does nothing
+print(host, host:service(0))     --> ENetHost(destroyed)  -1  host has been destroyed]],
+  },
+  {
+    name = "host_connect",
+    method = "connect",
+    group = "hosts",
+    class = "ENetHost",
+    summary = "Starts connecting to a remote host; returns the new connection's peer at once.",
+    description = "The connection completes later: both hosts report an `EVENT_TYPE_CONNECT` "
+      .. "from `host_service`. Sends made before that are queued and go out in order once the "
+      .. "connection is up (see `peer_send`). If it never completes, a disconnect event "
+      .. "(reason `\"timeout\"`) follows. The peer returned here is the same userdata that the "
+      .. "connect, receive and disconnect events of this connection carry.",
+    args = {
+      host_arg(),
+      {
+        name = "address",
+        type = "ENetAddress|string",
+        description = "The remote host; the port must be 1..65535. See [Addresses](#addresses).",
+      },
+      {
+        name = "channelCount",
+        type = "integer",
+        optional = true,
+        default = "0",
+        range = "0..255",
+        description = "Channels to ask for; 0 means this host's channel limit.",
+      },
+      {
+        name = "data",
+        type = "integer",
+        optional = true,
+        default = "0",
+        range = U32,
+        description = "User data delivered in the remote host's connect event (`event.data`).",
+      },
+    },
+    returns = object_returns(
+      "peer",
+      "ENetPeer",
+      "connecting has started",
+      "the name does not resolve, the host's socket cannot reach that address family, a "
+        .. "link-local IPv6 address has no scope id, every peer slot is taken "
+        .. "(`\"no free peer slot (peerCount reached)\"`), or the host has been destroyed"
+    ),
+    raises = {
+      NOT_HOST,
+      "`address` is missing or malformed, or its port is 0.",
+      "`channelCount` or `data` is not an integer in its range.",
+    },
+    example = [[
+local enet = require("module_enet")
+local server = assert(enet.host_create({ host = "127.0.0.1", port = 0 }))
+local client = assert(enet.host_create())
+local peer = assert(client:connect({ host = "127.0.0.1", port = server:address().port }, 2, 42))
+print(peer, peer:state())  --> ENetPeer(127.0.0.1:<port>)  connecting]],
+  },
+  {
+    name = "host_service",
+    method = "service",
+    group = "hosts",
+    class = "ENetHost",
+    summary = "Sends and receives, waiting up to `timeout` ms for the next event.",
+    description = "Waits in the OS (no busy loop) and wakes as soon as a datagram arrives; "
+      .. "`timeout` 0 polls. Returns one event per call; events already queued are returned "
+      .. "first, so call it until it returns 0 to drain a frame's events. This is what sends "
+      .. "queued packets and keeps connections alive: call it regularly.",
+    args = {
+      host_arg(),
+      {
+        name = "timeout",
+        type = "number",
+        optional = true,
+        default = "1000",
+        range = ">= 0",
+        description = "Milliseconds to wait for an event; fractions round up.",
+      },
+    },
+    returns = event_returns(),
+    raises = { NOT_HOST, "`timeout` is not a number, is negative or NaN." },
+    example = [[
+local enet = require("module_enet")
+local host = assert(enet.host_create({ host = "127.0.0.1", port = 0 }, 32, 2))
+for _ = 1, 10 do                       -- a game calls this once per frame
+  local result, event = host:service(0)
+  while result > 0 do
+    if event.type == enet.EVENT_TYPE_CONNECT then
+      print("connected", event.peer, event.data)
+    elseif event.type == enet.EVENT_TYPE_RECEIVE then
+      print("received", event.packet:data(), "on channel", event.channelID)
+    elseif event.type == enet.EVENT_TYPE_DISCONNECT then
+      print("disconnected", event.peer, event.reason)
+    end
+    result, event = host:service(0)
+  end
+end]],
+  },
+  {
+    name = "host_check_events",
+    method = "check_events",
+    group = "hosts",
+    class = "ENetHost",
+    summary = "Returns an event already received, without touching the socket.",
+    description = "Like `host_service(host, 0)` but never sends or receives: it only hands out "
+      .. "events that an earlier `host_service` already took in.",
+    args = { host_arg() },
+    returns = event_returns(),
+    raises = { NOT_HOST },
+    example = [[
+local enet = require("module_enet")
+local host = assert(enet.host_create({ host = "127.0.0.1", port = 0 }))
+print(host:check_events())  --> 0]],
+  },
+  {
+    name = "host_flush",
+    method = "flush",
+    group = "hosts",
+    class = "ENetHost",
+    summary = "Sends every queued packet now, without waiting for the next `host_service`.",
+    args = { host_arg() },
+    returns = status_returns("the host has been destroyed"),
+    raises = { NOT_HOST },
+    setup = "connection",
+    example = [[
+peer:send(0, "now, please")
+assert(client:flush() == 0)
+print(wait_for(server, enet.EVENT_TYPE_RECEIVE).packet:data())  --> now, please]],
+  },
+  {
+    name = "host_broadcast",
+    method = "broadcast",
+    group = "hosts",
+    class = "ENetHost",
+    summary = "Queues a packet for every connected peer of the host.",
+    description = "Peers that are still connecting are skipped. The packet stays usable "
+      .. "afterwards.",
+    args = {
+      host_arg(),
+      { name = "channelID", type = "integer", range = "0..254", description = "Channel to send on." },
+      packet_arg(),
+    },
+    returns = status_returns("the host or the packet has been destroyed"),
+    raises = { NOT_HOST, "`channelID` is not an integer in 0..254.", NOT_PACKET },
+    setup = "connection",
+    example = [[
+assert(server:broadcast(0, enet.packet_create("to everyone")) == 0)
+print(wait_for(client, enet.EVENT_TYPE_RECEIVE).packet:data())  --> to everyone]],
+  },
+  {
+    name = "host_address",
+    method = "address",
+    group = "hosts",
+    class = "ENetHost",
+    summary = "The address the host's socket is bound to, with its real port.",
+    args = { host_arg() },
+    returns = object_returns("address", "ENetAddress", "the host is alive", "the host has been destroyed"),
+    raises = { NOT_HOST },
+    example = [[
+local enet = require("module_enet")
+local server = assert(enet.host_create({ host = "127.0.0.1", port = 0 }))
+local address = server:address()
+print(address.host, address.port)  --> 127.0.0.1  <the port the OS picked>]],
+  },
+  {
+    name = "host_channel_limit",
+    method = "channel_limit",
+    group = "hosts",
+    class = "ENetHost",
+    summary = "Reads, or sets and reads, the channel limit for future connections.",
+    args = {
+      host_arg(),
+      {
+        name = "channelLimit",
+        type = "integer",
+        optional = true,
+        range = "0..255",
+        description = "New limit; 0 means 255. Omitted: only read the current one.",
+      },
+    },
+    returns = object_returns(
+      "limit",
+      "integer",
+      "the (new) limit",
+      "the host has been destroyed or the limit cannot be set"
+    ),
+    raises = { NOT_HOST, "`channelLimit` is not an integer in 0..255." },
+    example = [[
+local enet = require("module_enet")
+local host = assert(enet.host_create(nil, 1, 4))
+print(host:channel_limit(), host:channel_limit(8))  --> 4  8]],
+  },
+  {
+    name = "host_bandwidth_limit",
+    method = "bandwidth_limit",
+    group = "hosts",
+    class = "ENetHost",
+    summary = "Reads, or sets and reads, the host's bandwidth limits in bytes per second.",
+    description = "With either argument given, both limits are set (a nil one becomes 0, "
+      .. "unlimited). ENet shares the bandwidth among peers by throttling unreliable packets.",
+    args = {
+      host_arg(),
+      { name = "incomingBandwidth", type = "integer", optional = true, range = U32, description = "0 is unlimited." },
+      { name = "outgoingBandwidth", type = "integer", optional = true, range = U32, description = "0 is unlimited." },
+    },
+    returns = {
+      {
+        when = "the host is alive",
+        values = { { name = "incoming", type = "integer" }, { name = "outgoing", type = "integer" } },
+      },
+      {
+        when = "the host has been destroyed (no message)",
+        failure = true,
+        values = { { name = "incoming", type = "integer", value = "nil" } },
+      },
+    },
+    raises = { NOT_HOST, "A bandwidth is not an integer in " .. U32 .. "." },
+    example = [[
+local enet = require("module_enet")
+local host = assert(enet.host_create())
+print(host:bandwidth_limit())               --> 0  0
+print(host:bandwidth_limit(100000, 50000))  --> 100000  50000]],
+  },
+  {
+    name = "host_peers",
+    method = "peers",
+    group = "hosts",
+    class = "ENetHost",
+    summary = "The host's connected peers, as a list of the same peer userdata the events carry.",
+    description = "Only fully connected peers are listed (not those still connecting or "
+      .. "disconnecting).",
+    args = { host_arg() },
+    returns = object_returns("peers", "ENetPeer[]", "the host is alive", "the host has been destroyed"),
+    raises = { NOT_HOST },
+    setup = "connection",
+    example = [[
+local peers = server:peers()
+print(#peers, peers[1] == server_peer)  --> 1  true]],
+  },
+  {
+    name = "host_statistics",
+    method = "statistics",
+    group = "hosts",
+    class = "ENetHost",
+    summary = "Socket-level totals: datagrams and bytes in and out, drops and errors.",
+    args = { host_arg() },
+    returns = object_returns(
+      "statistics",
+      "ENetHostStatistics",
+      "the host is alive",
+      "the host has been destroyed"
+    ),
+    raises = { NOT_HOST },
+    setup = "connection",
+    example = [[
+local stats = server:statistics()
+print(stats.datagrams_received > 0, stats.dropped_malformed)  --> true  0]],
+  },
+  {
+    name = "host_fd",
+    method = "fd",
+    group = "hosts",
+    class = "ENetHost",
+    summary = "The OS socket descriptor, for waiting on the host from an external event loop.",
+    description = "Register it for readability with luv, cqueues or similar, then call "
+      .. "`host_service(host, 0)` when it is readable. Also call `host_service` on a timer: "
+      .. "ENet's retransmissions and pings run from it, not from the socket. On Windows it is "
+      .. "the SOCKET handle.",
+    args = { host_arg() },
+    returns = object_returns("fd", "integer", "the host is alive", "the host has been destroyed"),
+    raises = { NOT_HOST },
+    example = [[
+local enet = require("module_enet")
+local host = assert(enet.host_create())
+print(host:fd())  --> a small integer, e.g. 3]],
+  },
+
+  -- Peers --------------------------------------------------------------------------------------
+  {
+    name = "peer_send",
+    method = "send",
+    group = "peers",
+    class = "ENetPeer",
+    summary = "Queues a packet (or a string) for the peer on a channel.",
+    description = "The packet goes out on the next `host_service` or `host_flush`. `packet` "
+      .. "may be a plain Lua string, sent with `flags` (no ENetPacket needed). The same "
+      .. "packet may be sent to several peers, and destroying or collecting it after the send "
+      .. "never affects delivery.\n\n"
+      .. "A peer that is still connecting (right after `host_connect`) accepts sends: they are "
+      .. "queued in order and go out once the connection is established, and are dropped if it "
+      .. "fails. At most 1024 packets are queued this way; past that `peer_send` fails.",
+    args = {
+      peer_arg(),
+      {
+        name = "channelID",
+        type = "integer",
+        range = "0..254",
+        description = "Channel to send on; must be below the connection's channel count.",
+      },
+      {
+        name = "packet",
+        type = "ENetPacket|string",
+        description = "What to send; a string is sent as a new packet with `flags`.",
+      },
+      {
+        name = "flags",
+        type = "integer",
+        optional = true,
+        default = "PACKET_FLAG_RELIABLE",
+        description = "Only when `packet` is a string: `PACKET_FLAG_*` bits, as for `packet_create`.",
+      },
+    },
+    returns = status_returns(
+      STALE .. ", the connection is closing, the channel is beyond the connection's channel "
+        .. "count, the packet has been destroyed or is larger than 32 MiB, or 1024 sends are "
+        .. "already queued on a connecting peer"
+    ),
+    raises = {
+      NOT_PEER,
+      "`channelID` is not an integer in 0..254.",
+      "`packet` is neither an ENetPacket nor a string.",
+      "`flags` (with a string `packet`) has unknown bits.",
+    },
+    setup = "connection",
+    example = [[
+assert(peer:send(0, enet.packet_create("hello")) == 0)
+assert(enet.peer_send(peer, 1, "unsequenced", enet.PACKET_FLAG_UNSEQUENCED) == 0)
+print(wait_for(server, enet.EVENT_TYPE_RECEIVE).packet:data())  --> hello
+print(peer:send(7, "x"))  --> -1  channel 7 out of range (peer has 2 channels)]],
+  },
+  {
+    name = "peer_disconnect",
+    method = "disconnect",
+    group = "peers",
+    class = "ENetPeer",
+    summary = "Closes the connection gracefully.",
+    description = "Queued reliable data may be dropped. Both sides get a disconnect event "
+      .. "(reason `\"disconnect\"`) once the remote acknowledges; the remote's event carries "
+      .. "`data`. The handle stays usable until that event.",
+    args = {
+      peer_arg(),
+      {
+        name = "data",
+        type = "integer",
+        optional = true,
+        default = "0",
+        range = U32,
+        description = "User data for the remote's disconnect event.",
+      },
+    },
+    returns = status_returns(STALE),
+    raises = { NOT_PEER, "`data` is not an integer in " .. U32 .. "." },
+    setup = "connection",
+    example = [[
+assert(peer:disconnect(7) == 0)
+local event = wait_for(server, enet.EVENT_TYPE_DISCONNECT)
+print(event.data, event.reason)  --> 7  disconnect
+wait_for(client, enet.EVENT_TYPE_DISCONNECT)]],
+  },
+  {
+    name = "peer_disconnect_now",
+    method = "disconnect_now",
+    group = "peers",
+    class = "ENetPeer",
+    summary = "Tells the remote the connection is closed and forgets it at once.",
+    description = "One unacknowledged disconnect is sent; no event is produced on this side and "
+      .. "the handle is stale immediately. The remote gets a disconnect event with `data` if "
+      .. "the datagram arrives (it times out otherwise).",
+    args = {
+      peer_arg(),
+      {
+        name = "data",
+        type = "integer",
+        optional = true,
+        default = "0",
+        range = U32,
+        description = "User data for the remote's disconnect event.",
+      },
+    },
+    returns = status_returns(STALE),
+    raises = { NOT_PEER, "`data` is not an integer in " .. U32 .. "." },
+    setup = "connection",
+    example = [[
+assert(peer:disconnect_now() == 0)
+print(peer:state())  --> disconnected
+print(wait_for(server, enet.EVENT_TYPE_DISCONNECT).reason)  --> disconnect]],
+  },
+  {
+    name = "peer_disconnect_later",
+    method = "disconnect_later",
+    group = "peers",
+    class = "ENetPeer",
+    summary = "Closes the connection gracefully after all queued packets are sent.",
+    args = {
+      peer_arg(),
+      {
+        name = "data",
+        type = "integer",
+        optional = true,
+        default = "0",
+        range = U32,
+        description = "User data for the remote's disconnect event.",
+      },
+    },
+    returns = status_returns(STALE),
+    raises = { NOT_PEER, "`data` is not an integer in " .. U32 .. "." },
+    setup = "connection",
+    example = [[
+peer:send(0, "last words")
+assert(peer:disconnect_later() == 0)
+print(wait_for(server, enet.EVENT_TYPE_RECEIVE).packet:data())  --> last words
+print(wait_for(server, enet.EVENT_TYPE_DISCONNECT).reason)      --> disconnect]],
+  },
+  {
+    name = "peer_reset",
+    method = "reset",
+    group = "peers",
+    class = "ENetPeer",
+    summary = "Drops the connection without telling the remote.",
+    description = "No event on this side; the handle is stale at once; the remote eventually "
+      .. "sees a disconnect with reason `\"timeout\"`.",
+    args = { peer_arg() },
+    returns = status_returns(STALE),
+    raises = { NOT_PEER },
+    setup = "connection",
+    example = [[
+assert(peer:reset() == 0)
+print(peer:state(), peer:send(0, "x"))  --> disconnected  -1  peer is not connected (stale ...)]],
+  },
+  {
+    name = "peer_ping",
+    method = "ping",
+    group = "peers",
+    class = "ENetPeer",
+    summary = "Sends a ping now (ENet also pings on its own every `peer_ping_interval` ms).",
+    args = { peer_arg() },
+    returns = status_returns(STALE),
+    raises = { NOT_PEER },
+    setup = "connection",
+    example = [[
+assert(peer:ping() == 0)]],
+  },
+  {
+    name = "peer_ping_interval",
+    method = "ping_interval",
+    group = "peers",
+    class = "ENetPeer",
+    summary = "Sets how often ENet pings an otherwise idle connection.",
+    description = "Pings keep the connection alive and measure the round trip time.",
+    args = {
+      peer_arg(),
+      {
+        name = "interval",
+        type = "integer",
+        optional = true,
+        default = "0",
+        range = U32,
+        description = "Milliseconds; 0 means ENet's default, 500.",
+      },
+    },
+    returns = status_returns(STALE),
+    raises = { NOT_PEER, "`interval` is not an integer in " .. U32 .. "." },
+    setup = "connection",
+    example = [[
+assert(peer:ping_interval(1000) == 0)]],
+  },
+  {
+    name = "peer_timeout",
+    method = "timeout",
+    group = "peers",
+    class = "ENetPeer",
+    summary = "Sets when an unresponsive peer is considered disconnected.",
+    description = "ENet doubles its retransmission timeout on every unacknowledged reliable "
+      .. "packet up to `limit` times; the peer is dropped once that limit is reached and "
+      .. "`minimum` ms have passed without an acknowledgement, or after `maximum` ms in any "
+      .. "case. The disconnect event then says `reason = \"timeout\"`.",
+    args = {
+      peer_arg(),
+      {
+        name = "limit",
+        type = "integer",
+        optional = true,
+        default = "0",
+        range = U32,
+        description = "0 means ENet's default, 32.",
+      },
+      {
+        name = "minimum",
+        type = "integer",
+        optional = true,
+        default = "0",
+        range = U32,
+        description = "Milliseconds; 0 means ENet's default, 5000.",
+      },
+      {
+        name = "maximum",
+        type = "integer",
+        optional = true,
+        default = "0",
+        range = U32,
+        description = "Milliseconds; 0 means ENet's default, 30000.",
+      },
+    },
+    returns = status_returns(STALE),
+    raises = { NOT_PEER, "An argument is not an integer in " .. U32 .. "." },
+    setup = "connection",
+    example = [[
+assert(peer:timeout(0, 2000, 5000) == 0)  -- drop a silent server within 2-5 s]],
+  },
+  {
+    name = "peer_throttle_configure",
+    method = "throttle_configure",
+    group = "peers",
+    class = "ENetPeer",
+    summary = "Tunes how ENet throttles unreliable packets when the link degrades.",
+    description = "Unlike the other setters, 0 is taken literally, so pass all three; ENet's "
+      .. "defaults are 5000, 2, 2. The throttle is a probability (out of 32) that an "
+      .. "unreliable packet is sent; it rises by `acceleration` when the round trip time "
+      .. "improves on the mean over `interval` ms and falls by `deceleration` when it worsens.",
+    args = {
+      peer_arg(),
+      {
+        name = "interval",
+        type = "integer",
+        optional = true,
+        default = "0",
+        range = U32,
+        description = "Measurement interval, milliseconds.",
+      },
+      {
+        name = "acceleration",
+        type = "integer",
+        optional = true,
+        default = "0",
+        range = U32,
+        description = "Throttle increase step.",
+      },
+      {
+        name = "deceleration",
+        type = "integer",
+        optional = true,
+        default = "0",
+        range = U32,
+        description = "Throttle decrease step.",
+      },
+    },
+    returns = status_returns(STALE),
+    raises = { NOT_PEER, "An argument is not an integer in " .. U32 .. "." },
+    setup = "connection",
+    example = [[
+assert(peer:throttle_configure(5000, 2, 2) == 0)]],
+  },
+  {
+    name = "peer_round_trip_time",
+    method = "round_trip_time",
+    group = "peers",
+    class = "ENetPeer",
+    summary = "The mean round trip time to the peer, in milliseconds.",
+    args = { peer_arg() },
+    returns = object_returns("rtt", "integer", "the peer is live", STALE),
+    raises = { NOT_PEER },
+    setup = "connection",
+    example = [[
+print(peer:round_trip_time())  --> e.g. 1 on loopback]],
+  },
+  {
+    name = "peer_state",
+    method = "state",
+    group = "peers",
+    class = "ENetPeer",
+    summary = "The connection's state as a string, such as `\"connected\"`.",
+    description = "One of the `PEER_STATE_*` values. A stale handle says `\"disconnected\"` "
+      .. "(this function never fails).",
+    args = { peer_arg() },
+    returns = { { when = "always", values = { { name = "state", type = "ENetPeerState" } } } },
+    raises = { NOT_PEER },
+    setup = "connection",
+    example = [[
+print(peer:state() == enet.PEER_STATE_CONNECTED)  --> true]],
+  },
+  {
+    name = "peer_address",
+    method = "address",
+    group = "peers",
+    class = "ENetPeer",
+    summary = "The remote address of the connection.",
+    args = { peer_arg() },
+    returns = object_returns("address", "ENetAddress", "the peer is live", STALE),
+    raises = { NOT_PEER },
+    setup = "connection",
+    example = [[
+local address = server_peer:address()
+print(address.host, address.port)  --> 127.0.0.1  <the client's port>]],
+  },
+  {
+    name = "peer_index",
+    method = "index",
+    group = "peers",
+    class = "ENetPeer",
+    summary = "The peer's slot in its host, 1..peerCount.",
+    description = "A slot is reused by later connections; use the peer userdata itself, not its "
+      .. "index, as a key for per-connection state.",
+    args = { peer_arg() },
+    returns = object_returns("index", "integer", "the peer is live", STALE),
+    raises = { NOT_PEER },
+    setup = "connection",
+    example = [[
+print(peer:index())  --> 1]],
+  },
+  {
+    name = "peer_statistics",
+    method = "statistics",
+    group = "peers",
+    class = "ENetPeer",
+    summary = "ENet's measurements of the connection: traffic, loss, round trip time, MTU.",
+    args = { peer_arg() },
+    returns = object_returns("statistics", "ENetPeerStatistics", "the peer is live", STALE),
+    raises = { NOT_PEER },
+    setup = "connection",
+    example = [[
+local stats = peer:statistics()
+print(stats.channel_count, stats.mtu, stats.packet_loss / 65536)  --> 2  1392  0]],
+  },
+
+  -- Packets ------------------------------------------------------------------------------------
+  {
+    name = "packet_create",
+    group = "packets",
+    class = "ENetPacket",
+    summary = "Makes a packet from a string (binary-safe, up to 32 MiB).",
+    description = "`flags` is a sum of `PACKET_FLAG_*`: `PACKET_FLAG_RELIABLE` (the default) "
+      .. "is delivered and in order; 0 is unreliable but sequenced (late packets are dropped); "
+      .. "`PACKET_FLAG_UNSEQUENCED` is unreliable and unordered. `PACKET_FLAG_NO_ALLOCATE` is "
+      .. "accepted and has no effect (the data is always copied). Unreliable packets larger "
+      .. "than the MTU are fragmented and sent reliably, as C ENet does.",
+    args = {
+      { name = "data", type = "string", description = "The payload; any bytes, including zeros, 0 bytes allowed." },
+      {
+        name = "flags",
+        type = "integer",
+        optional = true,
+        default = "PACKET_FLAG_RELIABLE",
+        range = "sum of PACKET_FLAG_*",
+        description = "Delivery flags.",
+      },
+    },
+    returns = object_returns("packet", "ENetPacket", "the packet was made", "`data` is larger than 32 MiB"),
+    raises = { "`data` is not a string.", "`flags` is not an integer or has unknown bits." },
+    example = [[
+local enet = require("module_enet")
+local packet = enet.packet_create("Hello\0world", enet.PACKET_FLAG_RELIABLE)
+print(packet, #packet:data())  --> ENetPacket(11 bytes)  11
+local fast = enet.packet_create("position", enet.PACKET_FLAG_UNSEQUENCED)
+print(fast:flags() == enet.PACKET_FLAG_UNSEQUENCED)  --> true]],
+  },
+  {
+    name = "packet_destroy",
+    method = "destroy",
+    group = "packets",
+    class = "ENetPacket",
+    summary = "Frees the packet's data now instead of at garbage collection. Idempotent.",
+    description = "Afterwards `packet_data` returns nil and sending it fails. Sends already "
+      .. "made are not affected.",
+    args = { packet_arg() },
+    returns = {},
+    raises = { NOT_PACKET },
+    example = [[
+local enet = require("module_enet")
+local packet = enet.packet_create("bye")
+packet:destroy()
+enet.packet_destroy(packet)
+print(packet:data(), packet)  --> nil  ENetPacket(destroyed)]],
+  },
+  {
+    name = "packet_data",
+    method = "data",
+    group = "packets",
+    class = "ENetPacket",
+    summary = "The packet's payload as a Lua string.",
+    args = { packet_arg() },
+    returns = {
+      { when = "the packet is alive", values = { { name = "data", type = "string" } } },
+      {
+        when = "the packet has been destroyed",
+        failure = true,
+        values = { { name = "data", type = "string", value = "nil" } },
+      },
+    },
+    raises = { NOT_PACKET },
+    example = [[
+local enet = require("module_enet")
+print(enet.packet_create("Hello, world!"):data())  --> Hello, world!]],
+  },
+  {
+    name = "packet_flags",
+    method = "flags",
+    group = "packets",
+    class = "ENetPacket",
+    summary = "The flags the packet was created with.",
+    description = "Received packets (`event.packet`) return nil: ENet does not tell how they "
+      .. "were sent.",
+    args = { packet_arg() },
+    returns = {
+      { when = "a packet made by `packet_create`", values = { { name = "flags", type = "integer" } } },
+      {
+        when = "a received or destroyed packet",
+        failure = true,
+        values = { { name = "flags", type = "integer", value = "nil" } },
+      },
+    },
+    raises = { NOT_PACKET },
+    example = [[
+local enet = require("module_enet")
+print(enet.packet_create("x", 0):flags())  --> 0]],
+  },
+
+  -- Name resolution ----------------------------------------------------------------------------
+  {
+    name = "address_resolve",
+    group = "resolver",
+    issue = "3",
+    summary = "Resolves a host name to all its addresses (blocking, bounded by the resolver timeout).",
+    description = "IP literals and `\"localhost\"` (and names under `.localhost`) are answered "
+      .. "without any lookup. The list is canonical, without duplicates, ordered by the "
+      .. "`prefer` setting of `resolver_configure` (by default IPv4 first, and families this "
+      .. "machine has no route to last). A port in `name` (`\"example.com:6789\"`) is carried "
+      .. "into every address. Inside a game loop use `address_resolve_start`: a blocking lookup "
+      .. "freezes a frame.",
+    args = {
+      {
+        name = "name",
+        type = "string|ENetAddress",
+        description = "A host name or IP literal, optionally with `:port` or `%zone`; or an "
+          .. "address table with `host`.",
+      },
+    },
+    returns = object_returns(
+      "addresses",
+      "ENetAddress[]",
+      "the name resolved (a non-empty list)",
+      "the name does not resolve (`\"cannot resolve 'x': no such host\"`) or the lookup timed out"
+    ),
+    raises = { "`name` is not a string or address table, is malformed, or has no host." },
+    example = [[
+local enet = require("module_enet")
+local addresses = assert(enet.address_resolve("localhost:6789"))
+for _, address in ipairs(addresses) do
+  print(address.host, address.port)  --> 127.0.0.1  6789, then ::1  6789
+end]],
+  },
+  {
+    name = "address_resolve_start",
+    group = "resolver",
+    issue = "3",
+    class = "ENetResolveRequest",
+    summary = "Starts resolving a host name in the background; poll the request with `:result()`.",
+    description = "The lookup runs on a thread of its own, bounded by the resolver timeout. "
+      .. "`tostring(request)` says `ENetResolveRequest(pending)`, `(done)` or `(failed)`.",
+    args = {
+      {
+        name = "name",
+        type = "string|ENetAddress",
+        description = "As for `address_resolve`.",
+      },
+    },
+    returns = {
+      {
+        when = "always (failures are reported by `request:result()`)",
+        values = { { name = "request", type = "ENetResolveRequest" } },
+      },
+    },
+    raises = { "`name` is not a string or address table, is malformed, or has no host." },
+    example = [[
+local enet = require("module_enet")
+local host = assert(enet.host_create())
+local request = enet.address_resolve_start("localhost")
+local addresses, err
+for _ = 1, 500 do                 -- one check per frame; here a frame is host:service(10)
+  addresses, err = request:result()
+  if addresses or err then break end
+  host:service(10)
+end
+assert(addresses, err)
+print(addresses[1].host)  --> 127.0.0.1]],
+  },
+  {
+    name = "request_result",
+    class = "ENetResolveRequest",
+    method = "result",
+    group = "resolver",
+    issue = "3",
+    summary = "The outcome of an `address_resolve_start` lookup, or nil while it is running.",
+    description = "Never blocks. Once there is an outcome, every later call returns it again.",
+    args = { { name = "request", type = "ENetResolveRequest", description = "The request." } },
+    returns = {
+      { when = "still resolving", values = { { name = "addresses", type = "ENetAddress[]", value = "nil" } } },
+      { when = "resolved (a non-empty list)", values = { { name = "addresses", type = "ENetAddress[]" } } },
+      {
+        when = "the name does not resolve or the lookup timed out",
+        failure = true,
+        values = {
+          { name = "addresses", type = "ENetAddress[]", value = "nil" },
+          { name = "message", type = "string" },
+        },
+      },
+    },
+    raises = { "`request` is not an ENetResolveRequest." },
+    example = [[
+local enet = require("module_enet")
+local host = assert(enet.host_create())
+local request = enet.address_resolve_start("127.0.0.1")
+local addresses, err = request:result()  -- nil while the lookup runs
+for _ = 1, 500 do
+  if addresses or err then break end
+  host:service(10)                       -- stands in for a frame of the game
+  addresses, err = enet.request_result(request)
+end
+print(addresses and addresses[1].host or err)  --> 127.0.0.1]],
+  },
+  {
+    name = "resolver_configure",
+    group = "resolver",
+    issue = "3",
+    summary = "Sets the name servers, timeout and address-family preference for name lookups.",
+    description = "For networks without a system resolver configuration and for tests against "
+      .. "a DNS server on loopback. Replaces the settings of this Lua state (other Lua states "
+      .. "are not affected): fields left out, or no table at all, go back to their defaults. "
+      .. "Applies to later lookups, including those of `host_create` and `host_connect`.",
+    args = {
+      {
+        name = "options",
+        type = "ENetResolverOptions",
+        optional = true,
+        default = "nil",
+        description = "The settings; nil restores every default.",
+      },
+    },
+    returns = {
+      { when = "the settings were applied", values = { { name = "ok", type = "boolean", value = "true" } } },
+    },
+    raises = {
+      "`options` is not a table, or a field has the wrong type or value (a nameserver that is "
+        .. "not an IP literal, a timeout below 1 ms, an unknown `prefer`).",
+    },
+    example = [[
+local enet = require("module_enet")
+assert(enet.resolver_configure({ nameservers = { "127.0.0.1:5353" }, timeout = 2000, prefer = "ipv4" }))
+print(enet.address_resolve("localhost")[1].host)  --> 127.0.0.1 (no lookup needed)
+enet.resolver_configure()  -- back to the system configuration]],
+  },
+}
+
+local function constant(name, value, description, type)
+  return { name = name, value = value, type = type or "integer", description = description }
+end
+
+local function state(name, description)
+  return constant("PEER_STATE_" .. name, name:lower(), description, "string")
+end
+
+api.constants = {
+  { group = "Event types (`event.type`)" },
+  constant("EVENT_TYPE_NONE", 0, "No event (never in an event table; C ENet's value)."),
+  constant("EVENT_TYPE_CONNECT", 1, "A connection was established (either side)."),
+  constant("EVENT_TYPE_DISCONNECT", 2, "A connection ended; see `event.reason`."),
+  constant("EVENT_TYPE_RECEIVE", 3, "A packet arrived: `event.packet`, `event.channelID`."),
+  { group = "Packet flags (`packet_create`, `peer_send`)" },
+  constant("PACKET_FLAG_RELIABLE", 1, "Delivered, in order, resent until acknowledged."),
+  constant("PACKET_FLAG_UNSEQUENCED", 2, "Unreliable and not ordered (without RELIABLE)."),
+  constant("PACKET_FLAG_NO_ALLOCATE", 4, "Accepted for C compatibility; no effect."),
+  { group = "Peer states (`peer_state`)" },
+  state("DISCONNECTED", "Not connected (or a stale handle)."),
+  state("CONNECTING", "`host_connect` sent the request."),
+  state("ACKNOWLEDGING_CONNECT", "Handshake in progress."),
+  state("CONNECTION_PENDING", "Handshake in progress."),
+  state("CONNECTION_SUCCEEDED", "Handshake done, event not yet delivered."),
+  state("CONNECTED", "Connected: sends go out."),
+  state("DISCONNECT_LATER", "`peer_disconnect_later` waits for queued packets."),
+  state("DISCONNECTING", "Disconnect sent, waiting for acknowledgement."),
+  state("ACKNOWLEDGING_DISCONNECT", "The remote asked to disconnect."),
+  state("ZOMBIE", "Disconnected, event not yet delivered."),
+  { group = "Version" },
+  constant("VERSION", nil, "The module's version string (the crate version, e.g. `\"0.1.0\"`).", "string"),
+}
+
+-- Names documented elsewhere: accepted as exports, not required.
+api.external = {
+  { name = "compat", doc = "lua-enet.md", description = "The lua-enet compatible API." },
+}
+
+return api
