@@ -65,6 +65,11 @@ for pair in "${interpreters[@]}"; do
       count 0 1 "$example ($interp)"
     fi
   done
+  if LUA_CPATH="$PWD/target/lua/$flavour/?.so;;" timeout 90 bash ci/chat-test.sh "$interp"; then
+    count 1 0 ""
+  else
+    count 0 1 "chat example ($interp)"
+  fi
 done
 
 # --- Extra suites: each ci/suites.d/*.sh prints "N passed, N failed" as its last line --------
