@@ -83,6 +83,20 @@ impl State {
         }
     }
 
+    /// Waits like `service` for the first event, then takes whatever else is ready, up to `max`.
+    fn service_batch(&mut self, timeout: Duration, max: usize) -> Vec<Event> {
+        let mut events = Vec::new();
+        let Some(first) = self.service(timeout) else { return events };
+        events.push(first);
+        while events.len() < max {
+            match self.service(Duration::ZERO) {
+                Some(event) => events.push(event),
+                None => break,
+            }
+        }
+        events
+    }
+
     fn check_events(&mut self) -> Option<Event> {
         let event = self.enet.as_mut()?.check_events()?.no_ref();
         Some(self.own(event))
@@ -221,6 +235,7 @@ pub fn register(reg: &mut Registry) -> mlua::Result<()> {
     reg.method("host_destroy", host_destroy)?;
     reg.method("host_connect", host_connect)?;
     reg.method("host_service", host_service)?;
+    reg.method("host_service_batch", host_service_batch)?;
     reg.method("host_check_events", host_check_events)?;
     reg.method("host_flush", host_flush)?;
     reg.method("host_broadcast", host_broadcast)?;
@@ -251,7 +266,7 @@ fn host_create(
     let outgoing = args::opt_u32(&outgoing, F, 5, "outgoingBandwidth")?;
     let bind_addr = match &spec {
         None => None,
-        Some(spec) => match resolve::resolve_one(spec, |_| true) {
+        Some(spec) => match resolve::resolve_one(lua, spec, |_| true) {
             Ok(addr) => Some(addr),
             Err(message) => return Ok(fail(message)),
         },
@@ -341,7 +356,7 @@ fn host_connect(
         let Some(enet) = s.enet.as_mut() else {
             return Ok(fail("host has been destroyed"));
         };
-        let target = match resolve::resolve_one(&spec, |a| enet.socket().can_reach(a)) {
+        let target = match resolve::resolve_one(lua, &spec, |a| enet.socket().can_reach(a)) {
             Ok(t) => address::canonical(t),
             Err(message) => return Ok(fail(message)),
         };
@@ -406,6 +421,23 @@ fn host_service(lua: &Lua, (host, timeout): (Value, Value)) -> Result<(i64, Valu
         Err(message) => return Ok((-1, Value::String(lua.create_string(message)?))),
     };
     deliver(lua, ud, &state, event)
+}
+
+fn host_service_batch(lua: &Lua, (host, timeout, max): (Value, Value, Value)) -> Result<(i64, Value)> {
+    const F: &str = "host_service_batch";
+    let (ud, state) = arg(&host, F, 1)?;
+    let timeout = args::opt_millis(&timeout, F, 2, DEFAULT_SERVICE_TIMEOUT_MS)?;
+    let max = args::opt_integer_in(&max, F, 3, "max", 256, 1..=65536)? as usize;
+    let events = match live(&state, F)? {
+        Ok(mut s) => s.service_batch(Duration::from_millis(timeout), max),
+        Err(message) => return Ok((-1, Value::String(lua.create_string(message)?))),
+    };
+    let list = lua.create_table_with_capacity(events.len(), 0)?;
+    let n = events.len() as i64;
+    for event in events {
+        list.raw_push(event.to_table(lua, ud, &state)?)?;
+    }
+    Ok((n, Value::Table(list)))
 }
 
 fn host_check_events(lua: &Lua, host: Value) -> Result<(i64, Value)> {

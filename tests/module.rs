@@ -399,3 +399,29 @@ fn garbage_collection_between_every_step() {
     "#,
     );
 }
+
+#[test]
+fn service_batch_returns_every_ready_event_in_order() {
+    let lua = lua();
+    run(&lua, "batch", r#"
+        local server, client, cpeer = connected_pair(2, 1)
+        for i = 1, 50 do cpeer:send(0, tostring(i)) end
+        client:flush()
+        local got = {}
+        local deadline = now_ms() + 5000
+        while #got < 50 and now_ms() < deadline do
+          local n, events = server:service_batch(100, 64)
+          assert(n == #events)
+          for _, ev in ipairs(events) do
+            assert(ev.type == enet.EVENT_TYPE_RECEIVE)
+            got[#got + 1] = ev.packet:data()
+          end
+        end
+        assert(#got == 50, "got " .. #got)
+        for i = 1, 50 do assert(got[i] == tostring(i)) end
+        local n, events = server:service_batch(0)
+        assert(n == 0 and #events == 0)
+        server:destroy()
+        assert(server:service_batch(0) == -1)
+    "#);
+}
