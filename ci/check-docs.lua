@@ -50,7 +50,9 @@ for _, c in ipairs(api.constants) do
   if c.name then constants[c.name] = c end
 end
 local external = {}
-for _, e in ipairs(api.external or {}) do external[e.name] = e end
+for _, e in ipairs(api.external or {}) do
+  if e.name then external[e.name] = e end
+end
 
 local undocumented = {}
 for _, key in ipairs(sorted_keys(enet)) do

@@ -284,6 +284,7 @@ local function render_markdown()
   for _, s in ipairs(after) do toc(s.title) end
   toc("Constants")
   toc("Types")
+  if api.external and #api.external > 0 then toc("Documented elsewhere") end
   append(md, "")
 
   for _, s in ipairs(before) do
@@ -339,7 +340,8 @@ local function render_markdown()
   if api.external and #api.external > 0 then
     append(md, "## Documented elsewhere", "")
     for _, e in ipairs(api.external) do
-      append(md, "- `" .. e.name .. "`: " .. e.description .. " See [" .. e.doc .. "](" .. e.doc .. ").")
+      local what = e.module and ('require("' .. e.module .. '")') or ("enet." .. e.name)
+      append(md, "- `" .. what .. "`: " .. e.description .. " See [" .. e.doc .. "](" .. e.doc .. ").")
     end
     append(md, "")
   end

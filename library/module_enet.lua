@@ -777,6 +777,8 @@ function ENetPeer:throttle_configure(interval, acceleration, deceleration) end
 
 ---The mean round trip time to the peer, in milliseconds.
 ---
+---Starts at ENet's estimate of 500 ms and converges as acknowledgements and pings (every `peer_ping_interval`) are measured.
+---
 ---Returns:
 ---* `rtt`: the peer is live
 ---* `nil, message`: failure, the handle is stale (its connection or host has ended)
@@ -789,6 +791,8 @@ function ENetPeer:throttle_configure(interval, acceleration, deceleration) end
 function enet.peer_round_trip_time(peer) end
 
 ---The mean round trip time to the peer, in milliseconds.
+---
+---Starts at ENet's estimate of 500 ms and converges as acknowledgements and pings (every `peer_ping_interval`) are measured.
 ---
 ---Returns:
 ---* `rtt`: the peer is live
