@@ -712,6 +712,69 @@ for _ = 1, 10 do                       -- a game calls this once per frame
 end]],
   },
   {
+    name = "host_service_batch",
+    method = "service_batch",
+    group = "hosts",
+    class = "ENetHost",
+    summary = "Like `host_service`, but returns every ready event at once, as a list.",
+    description = "Waits up to `timeout` ms for the first event exactly like `host_service`, then "
+      .. "takes whatever else is ready without waiting, up to `max` events. One call per frame "
+      .. "replaces a loop of `host_service(host, 0)` calls and costs less per event on busy "
+      .. "servers. The event tables are the same as `host_service`'s.",
+    args = {
+      host_arg(),
+      {
+        name = "timeout",
+        type = "number",
+        optional = true,
+        default = "1000",
+        range = ">= 0",
+        description = "Milliseconds to wait for the first event; fractions round up.",
+      },
+      {
+        name = "max",
+        type = "integer",
+        optional = true,
+        default = "256",
+        range = "1..65536",
+        description = "At most this many events per call; the rest wait for the next call.",
+      },
+    },
+    returns = {
+      {
+        when = "events were dispatched (`n` >= 1 is `#events`)",
+        values = { { name = "n", type = "integer" }, { name = "events", type = "ENetEvent[]" } },
+      },
+      {
+        when = "no event before the timeout (an empty list)",
+        values = { { name = "n", type = "integer", value = "0" }, { name = "events", type = "ENetEvent[]" } },
+      },
+      {
+        when = "the host has been destroyed",
+        failure = true,
+        values = { { name = "n", type = "integer", value = "-1" }, { name = "message", type = "string" } },
+      },
+    },
+    raises = {
+      NOT_HOST,
+      "`timeout` is not a number, is negative or NaN.",
+      "`max` is not an integer in 1..65536.",
+    },
+    setup = "connection",
+    example = [[
+for i = 1, 3 do peer:send(0, "message " .. i) end
+client:flush()
+local received = 0
+for _ = 1, 200 do                            -- one call per frame
+  local n, events = server:service_batch(5)
+  for i = 1, math.max(n, 0) do
+    if events[i].type == enet.EVENT_TYPE_RECEIVE then received = received + 1 end
+  end
+  if received == 3 then break end
+end
+print(received)  --> 3]],
+  },
+  {
     name = "host_check_events",
     method = "check_events",
     group = "hosts",

@@ -209,6 +209,45 @@ function enet.host_service(host, timeout) end
 ---@return ENetEvent|string|nil event_or_message
 function ENetHost:service(timeout) end
 
+---Like `host_service`, but returns every ready event at once, as a list.
+---
+---Waits up to `timeout` ms for the first event exactly like `host_service`, then takes whatever else is ready without waiting, up to `max` events. One call per frame replaces a loop of `host_service(host, 0)` calls and costs less per event on busy servers. The event tables are the same as `host_service`'s.
+---
+---Returns:
+---* `n, events`: events were dispatched (`n` >= 1 is `#events`)
+---* `0, events`: no event before the timeout (an empty list)
+---* `-1, message`: failure, the host has been destroyed
+---
+---Raises an error when:
+---* `host` is not an ENetHost.
+---* `timeout` is not a number, is negative or NaN.
+---* `max` is not an integer in 1..65536.
+---@param host ENetHost The host.
+---@param timeout? number Milliseconds to wait for the first event; fractions round up. (default `1000`, range >= 0)
+---@param max? integer At most this many events per call; the rest wait for the next call. (default `256`, range 1..65536)
+---@return integer n
+---@return ENetEvent[]|string events_or_message
+function enet.host_service_batch(host, timeout, max) end
+
+---Like `host_service`, but returns every ready event at once, as a list.
+---
+---Waits up to `timeout` ms for the first event exactly like `host_service`, then takes whatever else is ready without waiting, up to `max` events. One call per frame replaces a loop of `host_service(host, 0)` calls and costs less per event on busy servers. The event tables are the same as `host_service`'s.
+---
+---Returns:
+---* `n, events`: events were dispatched (`n` >= 1 is `#events`)
+---* `0, events`: no event before the timeout (an empty list)
+---* `-1, message`: failure, the host has been destroyed
+---
+---Raises an error when:
+---* `host` is not an ENetHost.
+---* `timeout` is not a number, is negative or NaN.
+---* `max` is not an integer in 1..65536.
+---@param timeout? number Milliseconds to wait for the first event; fractions round up. (default `1000`, range >= 0)
+---@param max? integer At most this many events per call; the rest wait for the next call. (default `256`, range 1..65536)
+---@return integer n
+---@return ENetEvent[]|string events_or_message
+function ENetHost:service_batch(timeout, max) end
+
 ---Returns an event already received, without touching the socket.
 ---
 ---Like `host_service(host, 0)` but never sends or receives: it only hands out events that an earlier `host_service` already took in.
