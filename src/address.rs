@@ -116,12 +116,13 @@ pub fn parse_ip_literal(host: &str) -> std::result::Result<Option<(IpAddr, Optio
         Some(_) if ip.is_ipv4() => {
             return Err(format!("a scope id is only valid on IPv6: '{host}'"))
         }
-        Some(z) => Some(interface_index(z)?),
+        Some(z) => Some(zone_index(z)?),
     };
     Ok(Some((ip, scope)))
 }
 
-fn interface_index(zone: &str) -> std::result::Result<u32, String> {
+/// A `%zone` suffix: a numeric scope id or an interface name (`if_nametoindex`).
+pub fn zone_index(zone: &str) -> std::result::Result<u32, String> {
     if let Ok(n) = zone.parse::<u32>() {
         return Ok(n);
     }
@@ -204,6 +205,7 @@ pub fn display(addr: SocketAddr) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -40,6 +40,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     host::register(&mut reg)?;
     peer::register(&mut reg)?;
     packet::register(&mut reg)?;
+    resolve::register(&mut reg)?;
     set_constants(&exports)?;
     Ok(exports)
 }

@@ -21,7 +21,7 @@ end
 "#;
 
 /// The classes that have methods, and the registry keys of their method tables.
-const CLASSES: [&str; 3] = ["host", "peer", "packet"];
+const CLASSES: [&str; 4] = ["host", "peer", "packet", "request"];
 
 static SENTINEL: u8 = 0;
 
