@@ -23,17 +23,8 @@ pub struct Packet {
 
 impl Packet {
     pub fn create(data: &[u8], flags: u32) -> Packet {
-        // UNRELIABLE_FRAGMENT is deliberately unreachable (defect B2 starves the connection), so
-        // an unreliable packet larger than the MTU is fragmented reliably, as C ENet does.
-        let kind = if flags & FLAG_RELIABLE != 0 {
-            rusty_enet::PacketKind::Reliable
-        } else {
-            rusty_enet::PacketKind::Unreliable {
-                sequenced: flags & FLAG_UNSEQUENCED == 0,
-            }
-        };
         Packet {
-            enet: Some(rusty_enet::Packet::new(data.to_vec(), kind)),
+            enet: Some(enet_packet(data, flags)),
             flags: Some(flags),
         }
     }
@@ -48,6 +39,20 @@ impl Packet {
     pub fn enet(&self) -> Option<&rusty_enet::Packet> {
         self.enet.as_ref()
     }
+}
+
+/// A rusty_enet packet holding a copy of `data`, sent the way `flags` ask.
+pub fn enet_packet(data: &[u8], flags: u32) -> rusty_enet::Packet {
+    // UNRELIABLE_FRAGMENT is deliberately unreachable (defect B2 starves the connection), so an
+    // unreliable packet larger than the MTU is fragmented reliably, as C ENet does.
+    let kind = if flags & FLAG_RELIABLE != 0 {
+        rusty_enet::PacketKind::Reliable
+    } else {
+        rusty_enet::PacketKind::Unreliable {
+            sequenced: flags & FLAG_UNSEQUENCED == 0,
+        }
+    };
+    rusty_enet::Packet::new(data.to_vec(), kind)
 }
 
 impl UserData for Packet {

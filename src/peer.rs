@@ -274,17 +274,11 @@ fn peer_send(
     let channel = args::integer_in(&channel, F, 2, "channelID", 0..=host::MAX_CHANNELS - 1)? as u8;
     // A Lua string is sent directly (no ENetPacket object): the common case made cheap.
     let packet = match &packet {
-        Value::String(s) => Packet::create(&s.as_bytes(), packet::flags_arg(&flags, F, 4)?),
-        other => {
-            let ud = packet::arg(other, F, 3)?.borrow::<Packet>()?;
-            match ud.enet() {
-                Some(p) => Packet::received(p.clone()),
-                None => return Ok((-1, Some("packet has been destroyed".into()))),
-            }
-        }
-    };
-    let Some(packet) = packet.enet().cloned() else {
-        return Ok((-1, Some("packet has been destroyed".into())));
+        Value::String(s) => packet::enet_packet(&s.as_bytes(), packet::flags_arg(&flags, F, 4)?),
+        other => match packet::arg(other, F, 3)?.borrow::<Packet>()?.enet() {
+            Some(p) => p.clone(),
+            None => return Ok((-1, Some("packet has been destroyed".into()))),
+        },
     };
     Ok(status(
         this.with(F, |p, slot| send(p, slot, channel, packet))?,
