@@ -407,7 +407,7 @@ fn deliver(
     event: Option<Event>,
 ) -> Result<(i64, Value)> {
     match event {
-        Some(event) => Ok((1, Value::Table(event.to_table(lua, ud, state)?))),
+        Some(event) => Ok((1, Value::Table(event.into_table(lua, ud, state)?))),
         None => Ok((0, Value::Nil)),
     }
 }
@@ -435,7 +435,7 @@ fn host_service_batch(lua: &Lua, (host, timeout, max): (Value, Value, Value)) ->
     let list = lua.create_table_with_capacity(events.len(), 0)?;
     let n = events.len() as i64;
     for event in events {
-        list.raw_push(event.to_table(lua, ud, &state)?)?;
+        list.raw_push(event.into_table(lua, ud, &state)?)?;
     }
     Ok((n, Value::Table(list)))
 }

@@ -3,6 +3,10 @@
 //! `require("module_enet")` calls [`module`]; the functions and their contract are in
 //! `docs/api.md`.
 
+// Nothing that Lua input or the network controls may panic across the FFI boundary. Tests
+// (tests/*.rs) are separate crates and may unwrap.
+#![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[cfg(not(any(
     feature = "lua51",
     feature = "lua52",
@@ -15,6 +19,7 @@ compile_error!("choose one Lua flavour feature: lua51, lua52, lua53, lua54, lua5
 
 mod address;
 mod args;
+mod compat;
 mod error;
 mod event;
 mod host;
@@ -74,4 +79,18 @@ fn set_constants(exports: &Table) -> mlua::Result<()> {
 #[mlua::lua_module(name = "module_enet")]
 fn entry(lua: &Lua) -> mlua::Result<Table> {
     module(lua)
+}
+
+/// `require("module_enet.compat")`: lua-enet's API on the same hosts and peers
+/// (docs/lua-enet.md).
+pub fn compat_module(lua: &Lua) -> mlua::Result<Table> {
+    compat::module(lua)
+}
+
+/// Lua's all-in-one C loader finds `luaopen_module_enet_compat` in module_enet's library for
+/// `require("module_enet.compat")`.
+#[cfg(feature = "module")]
+#[mlua::lua_module(name = "module_enet_compat")]
+fn compat_entry(lua: &Lua) -> mlua::Result<Table> {
+    compat::module(lua)
 }

@@ -213,7 +213,7 @@ pub fn userdata_for(
     Ok(ud)
 }
 
-fn arg<'a>(value: &'a Value, func: &str, pos: usize) -> Result<mlua::UserDataRef<Peer>> {
+fn arg(value: &Value, func: &str, pos: usize) -> Result<mlua::UserDataRef<Peer>> {
     Ok(args::userdata::<Peer>(value, func, pos, "ENetPeer")?.borrow::<Peer>()?)
 }
 
