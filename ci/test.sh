@@ -33,6 +33,10 @@ cargo_tests() { # cargo_tests NAME CARGO-TEST-ARGS...
 cargo_tests "cargo test (Lua 5.4)"
 cargo_tests "cargo test (Lua 5.5)" --no-default-features --features lua55,vendored --test module
 
+# --- Style gates: rustfmt and clippy, as the project promises -----------------------------------
+if cargo fmt --all -- --check >/dev/null; then count 1 0 ""; else echo "FAIL rustfmt"; count 0 1 "rustfmt"; fi
+if cargo clippy --locked --all-targets -q -- -D warnings; then count 1 0 ""; else count 0 1 "clippy"; fi
+
 # --- The module under every interpreter -------------------------------------------------------
 interpreters=(lua51:lua5.1 lua52:lua5.2 lua53:lua5.3 lua54:lua5.4 luajit:luajit)
 if ! bash ci/build-modules.sh; then count 0 1 "module build"; fi
