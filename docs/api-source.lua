@@ -1148,10 +1148,11 @@ assert(peer:ping_interval(1000) == 0)]],
     group = "peers",
     class = "ENetPeer",
     summary = "Sets when an unresponsive peer is considered disconnected.",
-    description = "ENet doubles its retransmission timeout on every unacknowledged reliable "
-      .. "packet up to `limit` times; the peer is dropped once that limit is reached and "
-      .. "`minimum` ms have passed without an acknowledgement, or after `maximum` ms in any "
-      .. "case. The disconnect event then says `reason = \"timeout\"`.",
+    description = "ENet resends an unacknowledged reliable packet with a timeout that doubles on "
+      .. "every try. The peer is dropped once that backoff has reached `limit` (a factor: 32 "
+      .. "means the sixth try) and `minimum` ms have passed since the oldest unacknowledged "
+      .. "packet was sent, or once `maximum` ms have passed in any case. Its disconnect event "
+      .. "then says `reason = \"timeout\"`.",
     args = {
       peer_arg(),
       {

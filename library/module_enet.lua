@@ -742,7 +742,7 @@ function ENetPeer:ping_interval(interval) end
 
 ---Sets when an unresponsive peer is considered disconnected.
 ---
----ENet doubles its retransmission timeout on every unacknowledged reliable packet up to `limit` times; the peer is dropped once that limit is reached and `minimum` ms have passed without an acknowledgement, or after `maximum` ms in any case. The disconnect event then says `reason = "timeout"`.
+---ENet resends an unacknowledged reliable packet with a timeout that doubles on every try. The peer is dropped once that backoff has reached `limit` (a factor: 32 means the sixth try) and `minimum` ms have passed since the oldest unacknowledged packet was sent, or once `maximum` ms have passed in any case. Its disconnect event then says `reason = "timeout"`.
 ---
 ---Returns:
 ---* `0`: success
@@ -761,7 +761,7 @@ function enet.peer_timeout(peer, limit, minimum, maximum) end
 
 ---Sets when an unresponsive peer is considered disconnected.
 ---
----ENet doubles its retransmission timeout on every unacknowledged reliable packet up to `limit` times; the peer is dropped once that limit is reached and `minimum` ms have passed without an acknowledgement, or after `maximum` ms in any case. The disconnect event then says `reason = "timeout"`.
+---ENet resends an unacknowledged reliable packet with a timeout that doubles on every try. The peer is dropped once that backoff has reached `limit` (a factor: 32 means the sixth try) and `minimum` ms have passed since the oldest unacknowledged packet was sent, or once `maximum` ms have passed in any case. Its disconnect event then says `reason = "timeout"`.
 ---
 ---Returns:
 ---* `0`: success
