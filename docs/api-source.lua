@@ -887,9 +887,9 @@ print(host:channel_limit(), host:channel_limit(8))  --> 4  8]],
         values = { { name = "incoming", type = "integer" }, { name = "outgoing", type = "integer" } },
       },
       {
-        when = "the host has been destroyed (no message)",
+        when = "the host has been destroyed",
         failure = true,
-        values = { { name = "incoming", type = "integer", value = "nil" } },
+        values = { { name = "incoming", type = "integer", value = "nil" }, { name = "message", type = "string" } },
       },
     },
     raises = { NOT_HOST, "A bandwidth is not an integer in " .. U32 .. "." },
@@ -1192,8 +1192,8 @@ assert(peer:timeout(0, 2000, 5000) == 0)  -- drop a silent server within 2-5 s]]
     group = "peers",
     class = "ENetPeer",
     summary = "Tunes how ENet throttles unreliable packets when the link degrades.",
-    description = "Unlike the other setters, 0 is taken literally, so pass all three; ENet's "
-      .. "defaults are 5000, 2, 2. The throttle is a probability (out of 32) that an "
+    description = "An omitted argument takes ENet's default (5000, 2, 2); 0 is taken "
+      .. "literally. The throttle is a probability (out of 32) that an "
       .. "unreliable packet is sent; it rises by `acceleration` when the round trip time "
       .. "improves on the mean over `interval` ms and falls by `deceleration` when it worsens.",
     args = {
@@ -1202,7 +1202,7 @@ assert(peer:timeout(0, 2000, 5000) == 0)  -- drop a silent server within 2-5 s]]
         name = "interval",
         type = "integer",
         optional = true,
-        default = "0",
+        default = "5000",
         range = U32,
         description = "Measurement interval, milliseconds.",
       },
@@ -1210,7 +1210,7 @@ assert(peer:timeout(0, 2000, 5000) == 0)  -- drop a silent server within 2-5 s]]
         name = "acceleration",
         type = "integer",
         optional = true,
-        default = "0",
+        default = "2",
         range = U32,
         description = "Throttle increase step.",
       },
@@ -1218,7 +1218,7 @@ assert(peer:timeout(0, 2000, 5000) == 0)  -- drop a silent server within 2-5 s]]
         name = "deceleration",
         type = "integer",
         optional = true,
-        default = "0",
+        default = "2",
         range = U32,
         description = "Throttle decrease step.",
       },

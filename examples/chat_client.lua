@@ -4,7 +4,7 @@ local enet = require("module_enet")
 
 local port = assert(tonumber(arg[1]), "usage: chat_client.lua port name message...")
 local name = arg[2] or "guest"
-messages = {}
+local messages = {}
 for i = 3, #arg do messages[#messages + 1] = arg[i] end
 
 local client = assert(enet.host_create(nil, 1, 1))

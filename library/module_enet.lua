@@ -401,7 +401,7 @@ function ENetHost:channel_limit(channelLimit) end
 ---
 ---Returns:
 ---* `incoming, outgoing`: the host is alive
----* `nil`: failure, the host has been destroyed (no message)
+---* `nil, message`: failure, the host has been destroyed
 ---
 ---Raises an error when:
 ---* `host` is not an ENetHost.
@@ -410,7 +410,7 @@ function ENetHost:channel_limit(channelLimit) end
 ---@param incomingBandwidth? integer 0 is unlimited. (range 0..4294967295)
 ---@param outgoingBandwidth? integer 0 is unlimited. (range 0..4294967295)
 ---@return integer? incoming
----@return integer? outgoing
+---@return integer|string outgoing_or_message
 function enet.host_bandwidth_limit(host, incomingBandwidth, outgoingBandwidth) end
 
 ---Reads, or sets and reads, the host's bandwidth limits in bytes per second.
@@ -419,7 +419,7 @@ function enet.host_bandwidth_limit(host, incomingBandwidth, outgoingBandwidth) e
 ---
 ---Returns:
 ---* `incoming, outgoing`: the host is alive
----* `nil`: failure, the host has been destroyed (no message)
+---* `nil, message`: failure, the host has been destroyed
 ---
 ---Raises an error when:
 ---* `host` is not an ENetHost.
@@ -427,7 +427,7 @@ function enet.host_bandwidth_limit(host, incomingBandwidth, outgoingBandwidth) e
 ---@param incomingBandwidth? integer 0 is unlimited. (range 0..4294967295)
 ---@param outgoingBandwidth? integer 0 is unlimited. (range 0..4294967295)
 ---@return integer? incoming
----@return integer? outgoing
+---@return integer|string outgoing_or_message
 function ENetHost:bandwidth_limit(incomingBandwidth, outgoingBandwidth) end
 
 ---The host's connected peers, as a list of the same peer userdata the events carry.
@@ -779,7 +779,7 @@ function ENetPeer:timeout(limit, minimum, maximum) end
 
 ---Tunes how ENet throttles unreliable packets when the link degrades.
 ---
----Unlike the other setters, 0 is taken literally, so pass all three; ENet's defaults are 5000, 2, 2. The throttle is a probability (out of 32) that an unreliable packet is sent; it rises by `acceleration` when the round trip time improves on the mean over `interval` ms and falls by `deceleration` when it worsens.
+---An omitted argument takes ENet's default (5000, 2, 2); 0 is taken literally. The throttle is a probability (out of 32) that an unreliable packet is sent; it rises by `acceleration` when the round trip time improves on the mean over `interval` ms and falls by `deceleration` when it worsens.
 ---
 ---Returns:
 ---* `0`: success
@@ -789,16 +789,16 @@ function ENetPeer:timeout(limit, minimum, maximum) end
 ---* `peer` is not an ENetPeer.
 ---* An argument is not an integer in 0..4294967295.
 ---@param peer ENetPeer The peer.
----@param interval? integer Measurement interval, milliseconds. (default `0`, range 0..4294967295)
----@param acceleration? integer Throttle increase step. (default `0`, range 0..4294967295)
----@param deceleration? integer Throttle decrease step. (default `0`, range 0..4294967295)
+---@param interval? integer Measurement interval, milliseconds. (default `5000`, range 0..4294967295)
+---@param acceleration? integer Throttle increase step. (default `2`, range 0..4294967295)
+---@param deceleration? integer Throttle decrease step. (default `2`, range 0..4294967295)
 ---@return integer status
 ---@return string? message
 function enet.peer_throttle_configure(peer, interval, acceleration, deceleration) end
 
 ---Tunes how ENet throttles unreliable packets when the link degrades.
 ---
----Unlike the other setters, 0 is taken literally, so pass all three; ENet's defaults are 5000, 2, 2. The throttle is a probability (out of 32) that an unreliable packet is sent; it rises by `acceleration` when the round trip time improves on the mean over `interval` ms and falls by `deceleration` when it worsens.
+---An omitted argument takes ENet's default (5000, 2, 2); 0 is taken literally. The throttle is a probability (out of 32) that an unreliable packet is sent; it rises by `acceleration` when the round trip time improves on the mean over `interval` ms and falls by `deceleration` when it worsens.
 ---
 ---Returns:
 ---* `0`: success
@@ -807,9 +807,9 @@ function enet.peer_throttle_configure(peer, interval, acceleration, deceleration
 ---Raises an error when:
 ---* `peer` is not an ENetPeer.
 ---* An argument is not an integer in 0..4294967295.
----@param interval? integer Measurement interval, milliseconds. (default `0`, range 0..4294967295)
----@param acceleration? integer Throttle increase step. (default `0`, range 0..4294967295)
----@param deceleration? integer Throttle decrease step. (default `0`, range 0..4294967295)
+---@param interval? integer Measurement interval, milliseconds. (default `5000`, range 0..4294967295)
+---@param acceleration? integer Throttle increase step. (default `2`, range 0..4294967295)
+---@param deceleration? integer Throttle decrease step. (default `2`, range 0..4294967295)
 ---@return integer status
 ---@return string? message
 function ENetPeer:throttle_configure(interval, acceleration, deceleration) end

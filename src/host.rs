@@ -86,7 +86,9 @@ impl State {
     /// Waits like `service` for the first event, then takes whatever else is ready, up to `max`.
     fn service_batch(&mut self, timeout: Duration, max: usize) -> Vec<Event> {
         let mut events = Vec::new();
-        let Some(first) = self.service(timeout) else { return events };
+        let Some(first) = self.service(timeout) else {
+            return events;
+        };
         events.push(first);
         while events.len() < max {
             match self.service(Duration::ZERO) {
@@ -423,7 +425,10 @@ fn host_service(lua: &Lua, (host, timeout): (Value, Value)) -> Result<(i64, Valu
     deliver(lua, ud, &state, event)
 }
 
-fn host_service_batch(lua: &Lua, (host, timeout, max): (Value, Value, Value)) -> Result<(i64, Value)> {
+fn host_service_batch(
+    lua: &Lua,
+    (host, timeout, max): (Value, Value, Value),
+) -> Result<(i64, Value)> {
     const F: &str = "host_service_batch";
     let (ud, state) = arg(&host, F, 1)?;
     let timeout = args::opt_millis(&timeout, F, 2, DEFAULT_SERVICE_TIMEOUT_MS)?;
@@ -534,7 +539,7 @@ fn host_channel_limit(
 }
 
 fn host_bandwidth_limit(
-    _: &Lua,
+    lua: &Lua,
     (host, incoming, outgoing): (Value, Value, Value),
 ) -> Result<(Value, Value)> {
     const F: &str = "host_bandwidth_limit";
@@ -556,7 +561,11 @@ fn host_bandwidth_limit(
     })?;
     Ok(match r {
         Ok(Some((i, o))) => (Value::Integer(i.into()), Value::Integer(o.into())),
-        _ => (Value::Nil, Value::Nil),
+        Ok(None) => (
+            Value::Nil,
+            Value::String(lua.create_string("cannot set bandwidth limit")?),
+        ),
+        Err(m) => (Value::Nil, Value::String(lua.create_string(m)?)),
     })
 }
 

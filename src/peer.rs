@@ -362,17 +362,31 @@ fn peer_ping_interval(_: &Lua, (peer, ms): (Value, Value)) -> Result<Status> {
     simple(&peer, F, |p| p.set_ping_interval(ms))
 }
 
-fn three_u32(values: [&Value; 3], func: &str, names: [&str; 3]) -> Result<[u32; 3]> {
-    let mut out = [0; 3];
+/// Three optional u32 arguments (positions 2..4); nil takes the matching default.
+fn three_u32(
+    values: [&Value; 3],
+    func: &str,
+    names: [&str; 3],
+    defaults: [u32; 3],
+) -> Result<[u32; 3]> {
+    let mut out = defaults;
     for (i, v) in values.iter().enumerate() {
-        out[i] = args::opt_u32(v, func, i + 2, names[i])?;
+        let n = args::opt_integer_in(
+            v,
+            func,
+            i + 2,
+            names[i],
+            i64::from(defaults[i]),
+            0..=i64::from(u32::MAX),
+        )?;
+        out[i] = u32::try_from(n).unwrap_or(defaults[i]);
     }
     Ok(out)
 }
 
 fn peer_timeout(_: &Lua, (peer, a, b, c): (Value, Value, Value, Value)) -> Result<Status> {
     const F: &str = "peer_timeout";
-    let [limit, min, max] = three_u32([&a, &b, &c], F, ["limit", "minimum", "maximum"])?;
+    let [limit, min, max] = three_u32([&a, &b, &c], F, ["limit", "minimum", "maximum"], [0; 3])?;
     simple(&peer, F, |p| p.set_timeout(limit, min, max))
 }
 
@@ -385,6 +399,8 @@ fn peer_throttle_configure(
         [&a, &b, &c],
         F,
         ["interval", "acceleration", "deceleration"],
+        // C ENet's ENET_PEER_PACKET_THROTTLE_{INTERVAL,ACCELERATION,DECELERATION}.
+        [5000, 2, 2],
     )?;
     simple(&peer, F, |p| p.set_throttle(interval, acc, dec))
 }
