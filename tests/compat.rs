@@ -75,7 +75,10 @@ fn fields_of_an_ended_connection_are_a_reset_peers() {
         )
         .eval()
         .unwrap();
-    assert_eq!((id, rtt, interval, state.as_str()), (0, 500, 500, "disconnected"));
+    assert_eq!(
+        (id, rtt, interval, state.as_str()),
+        (0, 500, 500, "disconnected")
+    );
 }
 
 #[test]
@@ -115,7 +118,10 @@ fn one_compat_table_per_state_beside_the_module() {
     assert!(same);
     // A second, independent state gets its own.
     let other = lua_with_compat();
-    let t: Table = other.load("return require('module_enet.compat')").eval().unwrap();
+    let t: Table = other
+        .load("return require('module_enet.compat')")
+        .eval()
+        .unwrap();
     assert!(t.contains_key("linked_version").unwrap());
 }
 
@@ -141,5 +147,8 @@ fn collected_host_proxy_destroys_the_host() {
         )
         .eval()
         .unwrap();
-    assert!(rebound, "the port stayed bound after the host proxy was collected");
+    assert!(
+        rebound,
+        "the port stayed bound after the host proxy was collected"
+    );
 }
