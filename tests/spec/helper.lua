@@ -14,7 +14,7 @@ local enet = require("module_enet")
 local H = { enet = enet }
 
 H.LOOPBACK = "127.0.0.1"
-H.STEP_MS = 2
+H.STEP_MS = 1
 H.DEFAULT_MAX_MS = 5000
 
 local function type_name(t)
