@@ -1,0 +1,92 @@
+-- Address literals: IPv4, IPv6, scope ids (numeric, interface name, sin6_scope_id field),
+-- wildcards, "[v6]:port" strings, canonical forms, and the misuse/failure split.
+-- None of these touches a resolver.
+
+local H = dofile((debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./") .. "helper.lua")
+local enet = H.enet
+
+local function one(name)
+  local list, err = enet.address_resolve(name)
+  assert(list, err)
+  assert.are.equal(1, #list)
+  return list[1]
+end
+
+describe("address literals", function()
+  it("keeps the scope id of a link-local address, by number or interface name", function()
+    local a = one("fe80::1%lo")
+    assert.are.same({ host = "fe80::1", port = 0, sin6_scope_id = 1 }, a)
+    assert.are.same({ host = "fe80::1", port = 9, sin6_scope_id = 1 }, one("[fe80::1%1]:9"))
+    local t = { host = "fe80::2", port = 3, sin6_scope_id = 7 }
+    assert.are.same(t, one(t))
+  end)
+
+  it("drops scope ids and v4-mapping where they would make addresses differ", function()
+    assert.are.same({ host = "::1", port = 0, sin6_scope_id = 0 }, one({ host = "::1", sin6_scope_id = 7 }))
+    assert.are.same({ host = "127.0.0.1", port = 4 }, one("[::ffff:127.0.0.1]:4"))
+  end)
+
+  it("reads IPv4, IPv6 and wildcard forms", function()
+    assert.are.same({ host = "192.0.2.7", port = 80 }, one("192.0.2.7:80"))
+    assert.are.same({ host = "2001:db8::1", port = 0, sin6_scope_id = 0 }, one("2001:db8::1"))
+    assert.are.same({ host = "2001:db8::1", port = 5, sin6_scope_id = 0 }, one("[2001:db8::1]:5"))
+    assert.are.equal("0.0.0.0", one("*:5").host)
+    assert.are.equal("0.0.0.0", one("0.0.0.0").host)
+    assert.are.equal("::", one("::").host)
+  end)
+
+  it("gives nil and a message for unusable literals", function()
+    local list, err = enet.address_resolve("fe80::1%no-such-if0")
+    assert.is_nil(list)
+    assert.truthy(err:find("no-such-if0", 1, true), err)
+    list, err = enet.address_resolve("10.0.0.1%2")
+    assert.is_nil(list)
+    assert.truthy(err:find("only valid on IPv6"), err)
+  end)
+
+  it("raises on misuse, naming the function", function()
+    local function raises(pattern, f, ...)
+      local err = H.error_of(f, ...)
+      assert.is_string(err)
+      assert.truthy(err:find(pattern), err)
+    end
+    raises("address_resolve", enet.address_resolve, 42)
+    raises("empty host name", enet.address_resolve, "")
+    raises("invalid port", enet.address_resolve, "host:99999")
+    raises("address_resolve_start", enet.address_resolve_start)
+    raises("ENetResolveRequest expected", enet.request_result, {})
+    raises("prefer", enet.resolver_configure, { prefer = "ipv5" })
+    raises("IP address", enet.resolver_configure, { nameservers = { "dns.example" } })
+    raises("nameservers", enet.resolver_configure, { nameservers = "127.0.0.1" })
+    raises("timeout", enet.resolver_configure, { timeout = -1 })
+    raises("timeout", enet.resolver_configure, { timeout = 0 })
+    raises("table expected", enet.resolver_configure, 42)
+    assert.is_true(enet.resolver_configure({ nameservers = { "127.0.0.1", "[::1]:5353" }, timeout = 1500 }))
+    assert.is_true(enet.resolver_configure())
+  end)
+
+  it("binds wildcards and reports the real bound address", function()
+    local any4 = assert(enet.host_create("*:0"))
+    assert.are.equal("0.0.0.0", any4:address().host)
+    assert.is_nil(any4:address().sin6_scope_id)
+    local any6 = assert(enet.host_create({ host = "::", port = 0 }))
+    assert.are.equal("::", any6:address().host)
+    assert.are.equal(0, any6:address().sin6_scope_id)
+    assert.is_true(any6:address().port > 0)
+    any4:destroy()
+    any6:destroy()
+  end)
+
+  it("refuses targets the socket cannot reach instead of letting them time out", function()
+    local v4only = assert(enet.host_create("127.0.0.1:0"))
+    local peer, err = v4only:connect("[::1]:5")
+    assert.is_nil(peer)
+    assert.truthy(err:find("cannot reach"), err)
+    local client = assert(enet.host_create())
+    peer, err = client:connect("[fe80::1]:5")
+    assert.is_nil(peer)
+    assert.truthy(err:find("scope id"), err)
+    v4only:destroy()
+    client:destroy()
+  end)
+end)
