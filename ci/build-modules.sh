@@ -20,6 +20,8 @@ for flavour in "${flavours[@]}"; do
   if [ "$ext" = dll ]; then src="target/$profile/module_enet.dll"; else src="target/$profile/libmodule_enet.$ext"; fi
   # LuaRocks and Lua look for module_enet.so on macOS too.
   dest="target/lua/$flavour/module_enet.$([ "$ext" = dll ] && echo dll || echo so)"
-  cp "$src" "$dest"
+  # Copy then rename: a running interpreter keeps the library it mapped, instead of crashing on
+  # a file rewritten under it.
+  cp "$src" "$dest.tmp.$$" && mv -f "$dest.tmp.$$" "$dest"
   echo "built $dest"
 done

@@ -9,6 +9,8 @@ fn run(script: &str, script_args: &[String]) -> mlua::Result<()> {
     let lua = Lua::new();
     let loader = lua.create_function(|lua, ()| module_enet::module(lua))?;
     lua.preload_module("module_enet", loader)?;
+    let compat = lua.create_function(|lua, ()| module_enet::compat_module(lua))?;
+    lua.preload_module("module_enet.compat", compat)?;
     let arg: Table = lua.create_table()?;
     arg.raw_set(0, script)?;
     for (i, a) in script_args.iter().enumerate() {

@@ -11,11 +11,17 @@ use crate::error::{Error, Result};
 
 const WRAPPER: &str = r#"
 local ERR, error = ...
+-- `check` is reached by a tail call, so it returns exactly what the Rust function returned.
+-- The wrapper's frame is gone then: the caller is level 2, except on PUC Lua 5.1, which
+-- counts the vanished frame as a level of its own.
+local level = (_VERSION == "Lua 5.1" and not rawget(_G, "jit")) and 3 or 2
+local function check(a, ...)
+  if a == ERR then error((...), level) end
+  return a, ...
+end
 return function(f)
   return function(...)
-    local a, b = f(...)
-    if a == ERR then error(b, 2) end
-    return a, b
+    return check(f(...))
   end
 end
 "#;
@@ -54,7 +60,12 @@ impl<'lua> Registry<'lua> {
         let wrap: Function = factory.call((sentinel(), error))?;
         let mut classes = Vec::new();
         for class in CLASSES {
-            let methods = lua.create_table()?;
+            // Reuse the table a previous `require` made: userdata metatables captured it, so
+            // methods and procedural functions stay the same values after a re-require.
+            let methods = match lua.named_registry_value::<Option<Table>>(&registry_key(class))? {
+                Some(t) => t,
+                None => lua.create_table()?,
+            };
             lua.set_named_registry_value(&registry_key(class), &methods)?;
             classes.push((class, methods));
         }
