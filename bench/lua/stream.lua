@@ -1,0 +1,108 @@
+-- Stream: one client pushes n reliable packets of `size` bytes; the receiver reports packets/s
+-- and MB/s between its first and last receive, and its CPU time per packet.
+--   stream.lua recv n= size= [recv=seed|batch] [gc=1] [limit=S]    prints "PORT n"
+--   stream.lua send port=N n= size= [batch=K] [send=seed|string]
+-- recv=seed: host_service + packet_data + packet_destroy per event (the seed's loop).
+-- recv=batch: host_service_batch(host, timeout, max), when the module has it.
+-- gc=1: the collector is stopped and the receiver reports the Lua heap growth per message
+-- (collectgarbage("count")), i.e. the garbage each received message leaves behind.
+local b = require("common")
+local enet = b.enet
+local RECEIVE = enet.EVENT_TYPE_RECEIVE
+local RELIABLE = enet.PACKET_FLAG_RELIABLE
+
+local mode, o = b.options(arg)
+local n, size = o.n or 100000, o.size or 64
+
+if mode == "recv" then
+  local host = b.server(8)
+  local now, cpu = b.now, b.cpu
+  local count, bytes = 0, 0
+  local t_first, cpu_first, kb_first = 0, 0, 0
+  local from
+  local deadline = now() + (o.limit or 60)
+  local packet_data, packet_destroy, service = enet.packet_data, enet.packet_destroy, enet.host_service
+  if o.gc == 1 then
+    collectgarbage("collect")
+    collectgarbage("stop")
+  end
+  local function first()
+    t_first, cpu_first = now(), cpu()
+    kb_first = collectgarbage("count")
+  end
+  if o.recv == "batch" then
+    local batch = assert(enet.host_service_batch, "this module has no host_service_batch")
+    local max = o.max or 256
+    while count < n and now() < deadline do
+      local r, events = batch(host, 100, max)
+      if r and r > 0 then
+        for i = 1, r do
+          local event = events[i]
+          if event.type == RECEIVE then
+            from = event.peer
+            bytes = bytes + #packet_data(event.packet)
+            count = count + 1
+            if count == 1 then
+              first()
+            end
+          end
+        end
+      end
+    end
+  else
+    while count < n and now() < deadline do
+      local r, event = service(host, 100)
+      if r > 0 and event.type == RECEIVE then
+        from = event.peer
+        bytes = bytes + #packet_data(event.packet)
+        packet_destroy(event.packet)
+        count = count + 1
+        if count == 1 then
+          first()
+        end
+      end
+    end
+  end
+  local t_last, cpu_last, kb_last = now(), cpu(), collectgarbage("count")
+  collectgarbage("restart")
+  local dt = t_last - t_first
+  local per = count > 1 and 1 / (count - 1) or 0
+  if o.gc == 1 then
+    b.result("n", count, "garbage_b", (kb_last - kb_first) * 1024 * per)
+  else
+    b.result("n", count, "pps", dt > 0 and (count - 1) / dt or 0,
+      "mbps", dt > 0 and bytes / dt / 1e6 or 0, "recv_cpu_ns", (cpu_last - cpu_first) * 1e9 * per)
+  end
+  if from then
+    enet.peer_disconnect_now(from)
+  end
+  enet.host_destroy(host)
+  os.exit(count == n and 0 or 1)
+end
+
+local batch = o.batch or 256
+local host, peer = b.connect(o.port)
+local payload = string.rep("s", size)
+local send, create, service = enet.peer_send, enet.packet_create, enet.host_service
+local by_string = o.send == "string"
+local sent = 0
+local cpu0, t0 = b.cpu(), b.now()
+while sent < n do
+  local k = math.min(batch, n - sent)
+  if by_string then
+    for _ = 1, k do
+      send(peer, 0, payload, RELIABLE)
+    end
+  else
+    for _ = 1, k do
+      send(peer, 0, create(payload, RELIABLE))
+    end
+  end
+  sent = sent + k
+  while service(host, 0) > 0 do
+  end
+end
+local queued = b.now() - t0
+b.await_disconnect(host, o.limit or 60)
+b.result("sent", sent, "send_cpu_ns", (b.cpu() - cpu0) / n * 1e9, "queue_s", queued)
+enet.host_destroy(host)

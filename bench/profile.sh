@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Where the time goes: runs bench/lua/loop.lua (both hosts in one process, deterministic) and
+# its C twin `enet_bench loop` under valgrind --tool=callgrind, and prints instructions per
+# message, the module's most expensive functions (inclusive) and the socket syscalls per message.
+#   bash bench/profile.sh            (after bench/run.sh has built target/bench; ~3 minutes)
+#   FLAVOURS=lua54 N=20000 bash bench/profile.sh
+# Output files: target/bench/callgrind/cg.<flavour>.<send>.<recv> (open with callgrind_annotate).
+set -euo pipefail
+set -f
+cd "$(dirname "$0")/.."
+root=$PWD
+out=$root/target/bench
+dir=$out/callgrind
+mkdir -p "$dir"
+N=${N:-20000}
+FLAVOURS=${FLAVOURS:-"lua51 lua54 luajit"}
+command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
+[ -x "$out/bin/enet_bench" ] || { echo "run bash bench/run.sh first (it builds target/bench)"; exit 1; }
+
+interpreter() { case $1 in lua51) echo lua5.1 ;; lua52) echo lua5.2 ;; lua53) echo lua5.3 ;;
+  lua54) echo lua5.4 ;; luajit) echo luajit ;; esac; }
+
+total_ir() { callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1}'; }
+calls_of() { # calls_of FILE REGEX: summed call counts of functions matching REGEX
+  callgrind_annotate --threshold=100 --tree=calling "$1" 2>/dev/null |
+    grep -E "^ .*>   .*($2)" | grep -Eo '\(([0-9,]+)x\)' | tr -d '(),x' | awk '{s+=$1} END {print s+0}'
+}
+report() { # report FILE LABEL
+  local ir sends recvs polls
+  ir=$(total_ir "$1")
+  sends=$(calls_of "$1" 'sysv/linux/(sendto|sendmsg)\.c')
+  recvs=$(calls_of "$1" 'sysv/linux/(recvfrom|recvmsg)\.c')
+  polls=$(calls_of "$1" 'sysv/linux/poll\.c')
+  printf '%-28s %10.0f Ir/msg   sends/msg %.3f   receives/msg %.3f   polls/msg %.3f\n' "$2" \
+    "$(echo "$ir / $N" | bc -l)" "$(echo "$sends / $N" | bc -l)" "$(echo "$recvs / $N" | bc -l)" \
+    "$(echo "$polls / $N" | bc -l)"
+}
+
+echo "== instructions per 64 B reliable message, both hosts in one process, $N messages"
+valgrind --tool=callgrind --callgrind-out-file="$dir/cg.c" "$out/bin/enet_bench" loop n="$N" >/dev/null 2>&1
+report "$dir/cg.c" "C ENet"
+for fl in $FLAVOURS; do
+  for cfg in "seed seed" "string seed" "string batch"; do
+    set -- $cfg
+    f=$dir/cg.$fl.$1.$2
+    LUA_CPATH="$out/$fl/?.so;;" LUA_PATH="$root/bench/lua/?.lua;;" \
+      valgrind --tool=callgrind --callgrind-out-file="$f" "$(interpreter "$fl")" \
+      bench/lua/loop.lua n="$N" send="$1" recv="$2" >/dev/null 2>&1 || true
+    [ -s "$f" ] && report "$f" "$fl send=$1 recv=$2"
+  done
+done
+
+for fl in $FLAVOURS; do
+  f=$dir/cg.$fl.seed.seed
+  [ -s "$f" ] || continue
+  echo
+  echo "== $fl, seed loop: inclusive cost per message of the module's hot spots"
+  callgrind_annotate --inclusive=yes --threshold=100 "$f" 2>/dev/null |
+    grep -E 'module_enet::|Table::raw_set|create_table_with_capacity|make_userdata_with_metatable|RawLua::create_string|protect_lua_closure \[|callback_error_ext|rusty_enet::c::protocol::enet_protocol_send_outgoing|enet_protocol_handle_incoming|malloc.c:(malloc|free) ' |
+    awk -v n="$N" '{c=$1; gsub(",","",c); name=$0; sub(/^[^?]*\?\?\?:/,"",name); sub(/^[^:]*malloc.c:/,"libc ",name); sub(/ \[.*/,"",name); printf "%9.0f Ir/msg  %s\n", c/n, name}' | head -25
+done

@@ -1,0 +1,212 @@
+-- Turns a bench/run.sh results file into Markdown tables with the ratios of that one run.
+-- Usage: lua5.4 bench/report.lua target/bench/results-<time>.txt
+-- Each figure is the median over the run's rounds; ratios are taken between medians.
+local path = assert(arg[1], "usage: report.lua RESULTS")
+
+local groups, order = {}, {}
+local headers = {}
+for line in io.lines(path) do
+  if line:match("^#") then
+    headers[#headers + 1] = line
+  elseif line:match("^bench=") then
+    local f = {}
+    for k, v in line:gmatch("([%w_]+)=(%S+)") do
+      f[k] = tonumber(v) or v
+    end
+    local key = table.concat({ f.bench, f.impl, f.variant or "", f.size or "", f.side }, "|")
+    if not groups[key] then
+      groups[key] = {}
+      order[#order + 1] = key
+    end
+    table.insert(groups[key], f)
+  end
+end
+
+local function median(list)
+  table.sort(list)
+  local n = #list
+  if n == 0 then
+    return nil
+  end
+  return n % 2 == 1 and list[(n + 1) // 2] or (list[n // 2] + list[n // 2 + 1]) / 2
+end
+
+--- Median of `metric` for bench/impl/variant/size/side.
+local function get(bench, impl, variant, size, side, metric)
+  local rows = groups[table.concat({ bench, impl, variant or "", size or "", side }, "|")]
+  if not rows then
+    return nil
+  end
+  local values = {}
+  for _, r in ipairs(rows) do
+    if type(r[metric]) == "number" then
+      values[#values + 1] = r[metric]
+    end
+  end
+  return median(values), #values
+end
+
+local function fmt(v, digits)
+  if v == nil then
+    return "-"
+  end
+  return string.format("%." .. (digits or 1) .. "f", v)
+end
+
+local function ratio(a, b)
+  if a == nil or b == nil or b == 0 then
+    return "-"
+  end
+  return string.format("%.2fx", a / b)
+end
+
+local VARIANT_RANK = { block = 1, poll = 2, seed = 3, string = 4, batch = 5 }
+
+--- The implementations present for a bench, C and raw UDP first, then Lua flavours.
+local function impls(bench)
+  local seen, list = {}, {}
+  for _, key in ipairs(order) do
+    local b, impl, variant, size = key:match("^([^|]*)|([^|]*)|([^|]*)|([^|]*)|")
+    if b == bench and not seen[impl .. variant] then
+      seen[impl .. variant] = true
+      list[#list + 1] = { impl = impl, variant = variant }
+    end
+  end
+  local rank = { udp = 1, c = 2 }
+  table.sort(list, function(x, y)
+    local rx, ry = rank[x.impl] or 3, rank[y.impl] or 3
+    if rx ~= ry then
+      return rx < ry
+    end
+    if x.impl ~= y.impl then
+      return x.impl < y.impl
+    end
+    local vx, vy = VARIANT_RANK[x.variant] or 9, VARIANT_RANK[y.variant] or 9
+    if vx ~= vy then
+      return vx < vy
+    end
+    return x.variant < y.variant
+  end)
+  return list
+end
+
+local function row(cells)
+  print("| " .. table.concat(cells, " | ") .. " |")
+end
+
+local function table_head(cells)
+  row(cells)
+  local dashes = {}
+  for i = 1, #cells do
+    dashes[i] = "---"
+  end
+  row(dashes)
+end
+
+for _, h in ipairs(headers) do
+  if not h:match("^# ==") then
+    print("- " .. h:sub(3))
+  end
+end
+print()
+
+local NAMES = {
+  udp = "raw UDP",
+  c = "C ENet 1.3.17",
+}
+local function name(e)
+  local label = NAMES[e.impl] or e.impl
+  if e.impl == "udp" then
+    return label .. " (" .. e.variant .. ")"
+  end
+  if e.impl == "c" then
+    return label
+  end
+  return label .. " " .. e.variant
+end
+
+if next(impls("pingpong")) then
+  print("### Ping-pong: reliable 32 B request/response, RTT in microseconds")
+  print()
+  local floor = get("pingpong", "udp", "block", nil, "client", "mean_us")
+  local floor99 = get("pingpong", "udp", "block", nil, "client", "p99_us")
+  local c = get("pingpong", "c", "seed", nil, "client", "mean_us")
+  local c99 = get("pingpong", "c", "seed", nil, "client", "p99_us")
+  table_head({ "implementation", "mean", "p50", "p99", "client CPU/req", "mean / raw UDP",
+    "p99 / raw UDP", "mean / C ENet", "p99 / C ENet", "rounds" })
+  for _, e in ipairs(impls("pingpong")) do
+    local m, rounds = get("pingpong", e.impl, e.variant, nil, "client", "mean_us")
+    local p50 = get("pingpong", e.impl, e.variant, nil, "client", "p50_us")
+    local p99 = get("pingpong", e.impl, e.variant, nil, "client", "p99_us")
+    local cpu = get("pingpong", e.impl, e.variant, nil, "client", "client_cpu_us")
+    row({ name(e), fmt(m), fmt(p50), fmt(p99), fmt(cpu), ratio(m, floor), ratio(p99, floor99),
+      ratio(m, c), ratio(p99, c99), tostring(rounds) })
+  end
+  print()
+end
+
+if next(impls("stream")) then
+  print("### Stream: one sender pushes reliable packets; rates at the receiver")
+  print()
+  table_head({ "size", "implementation", "packets/s", "MB/s", "receiver CPU/packet (ns)",
+    "packets/s / C ENet", "rounds" })
+  for _, size in ipairs({ 64, 1200, 100000 }) do
+    local c = get("stream", "c", "seed", size, "server", "pps")
+    for _, e in ipairs(impls("stream")) do
+      local pps, rounds = get("stream", e.impl, e.variant, size, "server", "pps")
+      if pps then
+        row({ tostring(size) .. " B", name(e), fmt(pps, 0),
+          fmt(get("stream", e.impl, e.variant, size, "server", "mbps"), 2),
+          fmt(get("stream", e.impl, e.variant, size, "server", "recv_cpu_ns"), 0),
+          ratio(pps, c), tostring(rounds) })
+      end
+    end
+  end
+  print()
+end
+
+if next(impls("fanin")) then
+  print("### Fan-in: 1000 peers x 10 msgs/s into one server")
+  print()
+  local c = get("fanin", "c", "seed", nil, "server", "cpu_pct")
+  table_head({ "server", "CPU %", "events/s", "latency mean (us)", "p50", "p99",
+    "CPU / C ENet" })
+  for _, e in ipairs(impls("fanin")) do
+    local cpu = get("fanin", e.impl, e.variant, nil, "server", "cpu_pct")
+    row({ name(e), fmt(cpu), fmt(get("fanin", e.impl, e.variant, nil, "server", "events_per_s"), 0),
+      fmt(get("fanin", e.impl, e.variant, nil, "server", "lat_mean_us")),
+      fmt(get("fanin", e.impl, e.variant, nil, "server", "lat_p50_us")),
+      fmt(get("fanin", e.impl, e.variant, nil, "server", "lat_p99_us")), ratio(cpu, c) })
+  end
+  print()
+end
+
+if next(impls("idle")) then
+  print("### Many peers: connect time, idle CPU and memory")
+  print()
+  local c_conn = get("idle", "c", "seed", nil, "client", "gen_connect_s")
+  local c_cpu = get("idle", "c", "seed", nil, "server", "cpu_pct")
+  local c_rss = get("idle", "c", "seed", nil, "server", "rss_per_peer_b")
+  table_head({ "server", "peers connected", "connect time (s)", "idle CPU %",
+    "RSS per peer (B)", "host RSS (kB)", "connect / C", "idle CPU / C", "RSS per peer / C" })
+  for _, e in ipairs(impls("idle")) do
+    local conn = get("idle", e.impl, e.variant, nil, "client", "gen_connect_s")
+    local cpu = get("idle", e.impl, e.variant, nil, "server", "cpu_pct")
+    local rss = get("idle", e.impl, e.variant, nil, "server", "rss_per_peer_b")
+    row({ name(e), fmt(get("idle", e.impl, e.variant, nil, "server", "connected"), 0),
+      fmt(conn, 2), fmt(cpu), fmt(rss, 0),
+      fmt(get("idle", e.impl, e.variant, nil, "server", "rss_host_kb"), 0),
+      ratio(conn, c_conn), ratio(cpu, c_cpu), ratio(rss, c_rss) })
+  end
+  print()
+end
+
+if next(impls("garbage")) then
+  print("### Lua garbage per received 64 B message (collector stopped)")
+  print()
+  table_head({ "flavour", "receive loop", "bytes per message" })
+  for _, e in ipairs(impls("garbage")) do
+    row({ e.impl, e.variant, fmt(get("garbage", e.impl, e.variant, 64, "server", "garbage_b"), 0) })
+  end
+  print()
+end
