@@ -1040,7 +1040,7 @@ function ENetPacket:flags() end
 ---* `nil, message`: failure, the name does not resolve (`"cannot resolve 'x': no such host"`) or the lookup timed out
 ---
 ---Raises an error when:
----* `name` is not a string or address table, is malformed, or has no host.
+---* `name` is not a string or address table, is malformed, or is an empty host name (`"*"`, `"0.0.0.0"` or a table without `host` give the IPv4 wildcard, as in host_create).
 ---@param name string|ENetAddress A host name or IP literal, optionally with `:port` or `%zone`; or an address table with `host`.
 ---@return ENetAddress[]? addresses
 ---@return string? message
@@ -1054,7 +1054,7 @@ function enet.address_resolve(name) end
 ---* `request`: always (failures are reported by `request:result()`)
 ---
 ---Raises an error when:
----* `name` is not a string or address table, is malformed, or has no host.
+---* `name` is not a string or address table, is malformed, or is an empty host name (`"*"`, `"0.0.0.0"` or a table without `host` give the IPv4 wildcard, as in host_create).
 ---@param name string|ENetAddress As for `address_resolve`.
 ---@return ENetResolveRequest request
 function enet.address_resolve_start(name) end

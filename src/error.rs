@@ -57,6 +57,8 @@ fn userdata_name(ud: &AnyUserData) -> String {
         "ENetPeer".into()
     } else if ud.is::<crate::packet::Packet>() {
         "ENetPacket".into()
+    } else if ud.is::<crate::resolve::Request>() {
+        "ENetResolveRequest".into()
     } else {
         "userdata".into()
     }
