@@ -144,11 +144,15 @@ impl State {
         };
         s.begin_incoming_or_confirm();
         let pending = std::mem::take(&mut s.pending);
+        let throttle = s.pending_throttle.take();
         if let Some(p) = self
             .enet
             .as_mut()
             .and_then(|e| e.get_peer_mut(PeerID(slot)))
         {
+            if let Some([interval, acceleration, deceleration]) = throttle {
+                p.set_throttle(interval, acceleration, deceleration);
+            }
             for (channel, packet) in pending {
                 // The channel was checked when queued; a failure here has nobody to report to.
                 let _ = p.send(channel, &packet);

@@ -26,6 +26,9 @@ pub struct Slot {
     pub pending: Vec<(u8, rusty_enet::Packet)>,
     /// This side asked for the disconnect (its event reason is "disconnect").
     pub local_disconnect: bool,
+    /// Throttle settings made while connecting, applied on the connect event: the handshake
+    /// checks the server's reply against the values sent, so changing them mid-way fails it.
+    pub pending_throttle: Option<[u32; 3]>,
     live: bool,
     outgoing: bool,
 }
@@ -34,6 +37,7 @@ impl Slot {
     pub fn end_connection(&mut self) {
         self.generation += 1;
         self.pending.clear();
+        self.pending_throttle = None;
         self.local_disconnect = false;
         self.live = false;
         self.outgoing = false;
@@ -402,7 +406,15 @@ fn peer_throttle_configure(
         // C ENet's ENET_PEER_PACKET_THROTTLE_{INTERVAL,ACCELERATION,DECELERATION}.
         [5000, 2, 2],
     )?;
-    simple(&peer, F, |p| p.set_throttle(interval, acc, dec))
+    let this = arg(&peer, F, 1)?;
+    Ok(status(this.with(F, |p, slot| {
+        if is_connecting(p.state()) {
+            slot.pending_throttle = Some([interval, acc, dec]);
+        } else {
+            p.set_throttle(interval, acc, dec);
+        }
+        Ok(())
+    })?))
 }
 
 fn millis(d: Duration) -> i64 {
