@@ -1193,7 +1193,9 @@ assert(peer:timeout(0, 2000, 5000) == 0)  -- drop a silent server within 2-5 s]]
     class = "ENetPeer",
     summary = "Tunes how ENet throttles unreliable packets when the link degrades.",
     description = "An omitted argument takes ENet's default (5000, 2, 2); 0 is taken "
-      .. "literally. The throttle is a probability (out of 32) that an "
+      .. "literally. On a peer that is still connecting the values are kept and applied "
+      .. "when the connection is up (ENet's handshake checks them, so changing them mid-way "
+      .. "would fail it). The throttle is a probability (out of 32) that an "
       .. "unreliable packet is sent; it rises by `acceleration` when the round trip time "
       .. "improves on the mean over `interval` ms and falls by `deceleration` when it worsens.",
     args = {

@@ -779,7 +779,7 @@ function ENetPeer:timeout(limit, minimum, maximum) end
 
 ---Tunes how ENet throttles unreliable packets when the link degrades.
 ---
----An omitted argument takes ENet's default (5000, 2, 2); 0 is taken literally. The throttle is a probability (out of 32) that an unreliable packet is sent; it rises by `acceleration` when the round trip time improves on the mean over `interval` ms and falls by `deceleration` when it worsens.
+---An omitted argument takes ENet's default (5000, 2, 2); 0 is taken literally. On a peer that is still connecting the values are kept and applied when the connection is up (ENet's handshake checks them, so changing them mid-way would fail it). The throttle is a probability (out of 32) that an unreliable packet is sent; it rises by `acceleration` when the round trip time improves on the mean over `interval` ms and falls by `deceleration` when it worsens.
 ---
 ---Returns:
 ---* `0`: success
@@ -798,7 +798,7 @@ function enet.peer_throttle_configure(peer, interval, acceleration, deceleration
 
 ---Tunes how ENet throttles unreliable packets when the link degrades.
 ---
----An omitted argument takes ENet's default (5000, 2, 2); 0 is taken literally. The throttle is a probability (out of 32) that an unreliable packet is sent; it rises by `acceleration` when the round trip time improves on the mean over `interval` ms and falls by `deceleration` when it worsens.
+---An omitted argument takes ENet's default (5000, 2, 2); 0 is taken literally. On a peer that is still connecting the values are kept and applied when the connection is up (ENet's handshake checks them, so changing them mid-way would fail it). The throttle is a probability (out of 32) that an unreliable packet is sent; it rises by `acceleration` when the round trip time improves on the mean over `interval` ms and falls by `deceleration` when it worsens.
 ---
 ---Returns:
 ---* `0`: success
