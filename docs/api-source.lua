@@ -1423,7 +1423,11 @@ print(enet.packet_create("x", 0):flags())  --> 0]],
       "the name resolved (a non-empty list)",
       "the name does not resolve (`\"cannot resolve 'x': no such host\"`) or the lookup timed out"
     ),
-    raises = { "`name` is not a string or address table, is malformed, or is an empty host name (`\"*\"`, `\"0.0.0.0\"` or a table without `host` give the IPv4 wildcard, as in host_create)." },
+    raises = {
+      "`name` is not a string or address table, is malformed, or is an empty host name "
+        .. "(`\"*\"`, `\"0.0.0.0\"` or a table without `host` give the IPv4 wildcard, "
+        .. "as in host_create).",
+    },
     example = [[
 local enet = require("module_enet")
 local addresses = assert(enet.address_resolve("localhost:6789"))
@@ -1452,7 +1456,11 @@ end]],
         values = { { name = "request", type = "ENetResolveRequest" } },
       },
     },
-    raises = { "`name` is not a string or address table, is malformed, or is an empty host name (`\"*\"`, `\"0.0.0.0\"` or a table without `host` give the IPv4 wildcard, as in host_create)." },
+    raises = {
+      "`name` is not a string or address table, is malformed, or is an empty host name "
+        .. "(`\"*\"`, `\"0.0.0.0\"` or a table without `host` give the IPv4 wildcard, "
+        .. "as in host_create).",
+    },
     example = [[
 local enet = require("module_enet")
 local host = assert(enet.host_create())

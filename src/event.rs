@@ -38,7 +38,12 @@ impl Event {
         }
     }
 
-    pub fn into_table(self, lua: &Lua, host_ud: &AnyUserData, state: &Shared) -> mlua::Result<Table> {
+    pub fn into_table(
+        self,
+        lua: &Lua,
+        host_ud: &AnyUserData,
+        state: &Shared,
+    ) -> mlua::Result<Table> {
         let t = lua.create_table_with_capacity(0, 6)?;
         t.raw_set("type", self.kind as i64)?;
         t.raw_set(

@@ -403,7 +403,10 @@ fn garbage_collection_between_every_step() {
 #[test]
 fn service_batch_returns_every_ready_event_in_order() {
     let lua = lua();
-    run(&lua, "batch", r#"
+    run(
+        &lua,
+        "batch",
+        r#"
         local server, client, cpeer = connected_pair(2, 1)
         for i = 1, 50 do cpeer:send(0, tostring(i)) end
         client:flush()
@@ -423,5 +426,6 @@ fn service_batch_returns_every_ready_event_in_order() {
         assert(n == 0 and #events == 0)
         server:destroy()
         assert(server:service_batch(0) == -1)
-    "#);
+    "#,
+    );
 }
