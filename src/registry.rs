@@ -15,9 +15,10 @@ local ERR, error = ...
 -- The wrapper's frame is gone then: the caller is level 2, except on PUC Lua 5.1, which
 -- counts the vanished frame as a level of its own.
 local level = (_VERSION == "Lua 5.1" and not rawget(_G, "jit")) and 3 or 2
-local function check(a, ...)
-  if a == ERR then error((...), level) end
-  return a, ...
+local select = select
+local function check(...)
+  if ... == ERR then error((select(2, ...)), level) end
+  return ...
 end
 return function(f)
   return function(...)
