@@ -73,6 +73,9 @@ api.sections = {
     title = "Addresses",
     position = "after",
     text = [[
+The details (canonical form, dual stack, link-local scope ids, name resolution and resolver
+settings) are in [addresses.md](addresses.md); the essentials:
+
 Every function that takes an address (`host_create`, `host_connect`) accepts either form:
 
 - a table `{ host = "127.0.0.1", port = 6789, sin6_scope_id = 3 }`, every field optional:
