@@ -13,7 +13,7 @@ end
 local enet = require("module_enet")
 
 -- Stand-alone runs under valgrind are ~30x slower: ROUNDS scales the loops.
-local ROUNDS = tonumber(os.getenv("GC_STRESS_ROUNDS") or "") or 20
+local ROUNDS = tonumber(os.getenv("GC_STRESS_ROUNDS") or "") or 10
 
 local function full_gc()
   collectgarbage("collect")
