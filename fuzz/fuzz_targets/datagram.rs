@@ -37,7 +37,8 @@ type EnetHost = Host<Socket>;
 
 const SERVER: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 9000);
 const CLIENT: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 9001);
-const STRANGER: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7)), 4242);
+const STRANGER: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7)), 4242);
 const SERVICE_CALLS: usize = 4;
 
 fn host(clock: &Rc<Cell<Duration>>, peers: usize) -> EnetHost {
@@ -192,7 +193,11 @@ fuzz_target!(|input: &[u8]| {
             datagram[..2].copy_from_slice(&(flags | target.header).to_be_bytes());
         }
         advance(&clock, u64::from(control & 0x3f) * 16);
-        let source = if control & 0x80 != 0 { STRANGER } else { target.source };
+        let source = if control & 0x80 != 0 {
+            STRANGER
+        } else {
+            target.source
+        };
         if matches!(wire::inspect(&datagram), Verdict::Accept { .. }) {
             target.victim.socket_mut().write(source, datagram);
         }
