@@ -638,7 +638,7 @@ fn killed_child_timeout(limit: u32, minimum: u32, maximum: u32) -> (f64, u32) {
 // event comes after `minimum` and before ping interval + 2 x `maximum`. EARLY_MS covers a ping
 // sent just before the kill and the time between the kill and the start of our stopwatch.
 const PING_INTERVAL_MS: f64 = 500.0;
-const SLACK_MS: f64 = 400.0;
+const SLACK_MS: f64 = 1000.0;
 const EARLY_MS: f64 = 100.0;
 
 fn timeout_window(minimum: u32, maximum: u32) -> std::ops::RangeInclusive<f64> {
