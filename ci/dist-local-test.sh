@@ -144,7 +144,7 @@ check "lua51 imports lua_objlen (5.1 API), not lua_rawlen" bash -c "$(declare -f
 check "lua52 imports lua_rawlen, not lua_rotate" bash -c "$(declare -f imports has lacks); has '${LIB[lua52]}' lua_rawlen && lacks '${LIB[lua52]}' lua_rotate"
 check "lua53 imports lua_rotate, not lua_newuserdatauv" bash -c "$(declare -f imports has lacks); has '${LIB[lua53]}' lua_rotate && lacks '${LIB[lua53]}' lua_newuserdatauv"
 check "lua54 imports lua_newuserdatauv" bash -c "$(declare -f imports has lacks); has '${LIB[lua54]}' lua_newuserdatauv"
-check "lua55 imports a different Lua API than lua54" bash -c "$(declare -f imports); ! diff -q <(imports '${LIB[lua55]}') <(imports '${LIB[lua54]}') >/dev/null"
+check "lua55 imports lua_pushexternalstring (5.5 only), lua54 does not" bash -c "$(declare -f imports has lacks); has '${LIB[lua55]}' lua_pushexternalstring && lacks '${LIB[lua54]}' lua_pushexternalstring"
 check "luajit imports a different Lua API than lua51" bash -c "$(declare -f imports); ! diff -q <(imports '${LIB[luajit]}') <(imports '${LIB[lua51]}') >/dev/null"
 
 probe=$WORK/probe.lua

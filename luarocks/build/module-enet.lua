@@ -327,12 +327,11 @@ local function from_source(rockspec, no_install, scratch)
       env.LUA_LIB_NAME = lualib:gsub("%.lib$", "")
       env.LUA_LINK = "dylib"
    end
-   say("building from source: cargo build --release --locked --features " .. flavour .. ",module"
-      .. " (a few minutes)")
    local args = {
       "build", "--release", "--locked", "--lib", "--no-default-features",
       "--features", flavour .. ",module", "--target-dir", target_dir,
    }
+   say("building from source (a few minutes): cargo " .. table.concat(args, " "))
    local ok
    if next(env) then
       ok = fs.execute_env(env, cargo, unpack(args))
