@@ -14,7 +14,11 @@ fn main() {
     // only depends on itself and the target. The wrappers in dist/ reach it as ../../build.rs.
     let dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let own = dir.join("build.rs");
-    let script = if own.exists() { own } else { dir.join("../../build.rs") };
+    let script = if own.exists() {
+        own
+    } else {
+        dir.join("../../build.rs")
+    };
     println!("cargo:rerun-if-changed={}", script.display());
 
     // Harmless for a vendored build, where every Lua symbol is defined in the library itself.
