@@ -26,7 +26,7 @@ use_luarocks_lua_lib() {
   local lib dir
   lib=$(lr config variables.LUALIB 2>/dev/null | tr -d '\r' || true)
   dir=$(lr config variables.LUA_LIBDIR 2>/dev/null | tr -d '\r' || true)
-  if [[ $lib == *.lib ]] && [ -n "$dir" ]; then
+  if [[ $lib == *.lib ]] && [ -n "$dir" ] && [ -f "$dir/$lib" ]; then
     export LUA_LIB=$dir LUA_LIB_NAME=${lib%.lib} LUA_LINK=dylib
     echo "linking against $dir/$lib"
   fi

@@ -321,7 +321,8 @@ local function from_source(rockspec, no_install, scratch)
    local env = {}
    local lualib = cfg.variables and cfg.variables.LUALIB
    local libdir = cfg.variables and cfg.variables.LUA_LIBDIR
-   if is_windows and lualib and lualib:match("%.lib$") and libdir and libdir ~= "" then
+   if is_windows and lualib and lualib:match("%.lib$") and libdir and libdir ~= ""
+      and fs.exists(dir.path(libdir, lualib)) then
       -- Link against this Lua's import library instead of guessing its DLL name.
       env.LUA_LIB = libdir
       env.LUA_LIB_NAME = lualib:gsub("%.lib$", "")
