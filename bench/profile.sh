@@ -23,7 +23,7 @@ interpreter() { case $1 in lua51) echo lua5.1 ;; lua52) echo lua5.2 ;; lua53) ec
 total_ir() { callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1}'; }
 calls_of() { # calls_of FILE REGEX: summed call counts of functions matching REGEX
   callgrind_annotate --threshold=100 --tree=calling "$1" 2>/dev/null |
-    grep -E "^ .*>   .*($2)" | grep -Eo '\(([0-9,]+)x\)' | tr -d '(),x' | awk '{s+=$1} END {print s+0}'
+    { grep -E "^ .*>   .*($2)" || true; } | grep -Eo '\(([0-9,]+)x\)' | tr -d '(),x' | awk '{s+=$1} END {print s+0}' || true
 }
 report() { # report FILE LABEL
   local ir sends recvs polls

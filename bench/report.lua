@@ -60,7 +60,7 @@ local function ratio(a, b)
   return string.format("%.2fx", a / b)
 end
 
-local VARIANT_RANK = { block = 1, poll = 2, seed = 3, string = 4, batch = 5 }
+local VARIANT_RANK = { block = 1, poll = 2, seed = 3, string = 4, batch = 5, ["c-server"] = 6 }
 
 --- The implementations present for a bench, C and raw UDP first, then Lua flavours.
 local function impls(bench)
@@ -122,6 +122,9 @@ local function name(e)
   if e.impl == "c" then
     return label
   end
+  if e.variant == "c-server" then
+    return label .. " client (string) vs C ENet server"
+  end
   return label .. " " .. e.variant
 end
 
@@ -169,14 +172,18 @@ if next(impls("fanin")) then
   print("### Fan-in: 1000 peers x 10 msgs/s into one server")
   print()
   local c = get("fanin", "c", "seed", nil, "server", "cpu_pct")
-  table_head({ "server", "CPU %", "events/s", "latency mean (us)", "p50", "p99",
-    "CPU / C ENet" })
+  local c_per = get("fanin", "c", "seed", nil, "server", "cpu_us_per_event")
+  table_head({ "server", "CPU %", "events/s", "CPU per event (us)", "latency mean (us)", "p50",
+    "p99", "CPU / C ENet", "CPU per event / C ENet" })
   for _, e in ipairs(impls("fanin")) do
     local cpu = get("fanin", e.impl, e.variant, nil, "server", "cpu_pct")
+    local per = get("fanin", e.impl, e.variant, nil, "server", "cpu_us_per_event")
     row({ name(e), fmt(cpu), fmt(get("fanin", e.impl, e.variant, nil, "server", "events_per_s"), 0),
+      fmt(per, 2),
       fmt(get("fanin", e.impl, e.variant, nil, "server", "lat_mean_us")),
       fmt(get("fanin", e.impl, e.variant, nil, "server", "lat_p50_us")),
-      fmt(get("fanin", e.impl, e.variant, nil, "server", "lat_p99_us")), ratio(cpu, c) })
+      fmt(get("fanin", e.impl, e.variant, nil, "server", "lat_p99_us")), ratio(cpu, c),
+      ratio(per, c_per) })
   end
   print()
 end

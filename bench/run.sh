@@ -23,7 +23,7 @@ FLAVOURS=${FLAVOURS:-"lua51 lua54 luajit"}
 ONLY=${ONLY:-"pingpong stream fanin idle garbage"}
 if [ "$QUICK" = 1 ]; then
   ROUNDS=${ROUNDS:-1}; PP_N=2000; PP_LIMIT=4; STREAM_ROUNDS=1
-  S64=20000; S1200=5000; S100K=50; FAN_MEASURE=1.5; FAN_WARMUP=0.5; IDLE_PEERS=4000
+  S64=50000; S1200=5000; S100K=50; FAN_MEASURE=1.5; FAN_WARMUP=0.5; IDLE_PEERS=4000
   IDLE_MEASURE=1.5; GC_N=5000; STREAM_VARIANTS="seed"
 else
   ROUNDS=${ROUNDS:-3}; PP_N=10000; PP_LIMIT=8; STREAM_ROUNDS=${STREAM_ROUNDS:-2}
@@ -98,6 +98,9 @@ lua_cmd() { # lua_cmd FLAVOUR SCRIPT ARGS...
 # the client with port=N, and files both sides' RESULT lines under LABEL.
 pair() {
   local label=$1 limit=$2 server=$3 client=$4 port="" spid i
+  # Emptied here, not by the background redirection: that may run after the first read below,
+  # which would then find the previous server's port.
+  : >"$work/server.out"; : >"$work/server.err"; : >"$work/client.out"; : >"$work/client.err"
   $server >"$work/server.out" 2>"$work/server.err" &
   spid=$!
   for i in $(seq 1 500); do
@@ -144,6 +147,10 @@ if enabled pingpong; then
           "$(lua_cmd "$fl" pingpong.lua server send=$variant limit=60)" \
           "$(lua_cmd "$fl" pingpong.lua client send=$variant $pp_client_args)"
       done
+      # Our client alone, against the C server: separates the two sides' costs.
+      pair "bench=pingpong impl=$fl variant=c-server round=$round" 30 \
+        "$bin/enet_bench pp-server limit=60" \
+        "$(lua_cmd "$fl" pingpong.lua client send=string $pp_client_args)"
     done
   done
 fi

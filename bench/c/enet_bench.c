@@ -232,9 +232,10 @@ static int server(int argc, char **argv) {
                connected, t_ready - t_first_connect, measuring ? cpu / dt * 100 : -1,
                rss1 - rss0, expect ? (double)(rss2 - rss1) * 1024.0 / (double)expect : 0);
     else
-        printf("RESULT connected=%ld cpu_pct=%.2f events_per_s=%.0f lat_mean_us=%.1f "
-               "lat_p50_us=%.1f lat_p99_us=%.1f lat_max_us=%.1f\n",
-               connected, measuring ? cpu / dt * 100 : -1, received / dt, mean, p50, p99, max);
+        printf("RESULT connected=%ld cpu_pct=%.2f events_per_s=%.0f cpu_us_per_event=%.2f "
+               "lat_mean_us=%.1f lat_p50_us=%.1f lat_p99_us=%.1f lat_max_us=%.1f\n",
+               connected, measuring ? cpu / dt * 100 : -1, received / dt,
+               received ? cpu / (double)received * 1e6 : 0, mean, p50, p99, max);
     fflush(stdout);
     disconnect_all(h);
     enet_host_destroy(h);

@@ -72,6 +72,7 @@ if idle then
 else
   local mean, p50, p99, max = b.summarize(latencies)
   b.result("connected", connected, "cpu_pct", cpu_pct, "events_per_s", received / dt,
+    "cpu_us_per_event", received > 0 and cpu / received * 1e6 or 0,
     "lat_mean_us", mean, "lat_p50_us", p50, "lat_p99_us", p99, "lat_max_us", max)
 end
 enet.host_destroy(host)
