@@ -66,7 +66,7 @@ local VARIANT_RANK = { block = 1, poll = 2, seed = 3, string = 4, batch = 5, ["c
 local function impls(bench)
   local seen, list = {}, {}
   for _, key in ipairs(order) do
-    local b, impl, variant, size = key:match("^([^|]*)|([^|]*)|([^|]*)|([^|]*)|")
+    local b, impl, variant = key:match("^([^|]*)|([^|]*)|([^|]*)|")
     if b == bench and not seen[impl .. variant] then
       seen[impl .. variant] = true
       list[#list + 1] = { impl = impl, variant = variant }

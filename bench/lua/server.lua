@@ -22,6 +22,7 @@ local rss0 = b.rss_kb()
 local host = b.server(o.peers or expect)
 local rss1 = b.rss_kb()
 local rss2, kb2 = 0, 0
+-- Peers are kept as a game server keeps them (their handles count in the RSS per peer).
 local clients, connected = {}, 0
 local latencies, received = {}, 0
 local t_first_connect, t_ready, t0, cpu0 = 0, 0, 0, 0
@@ -66,7 +67,11 @@ end
 local dt, cpu = now() - t0, b.proc_cpu() - cpu0
 local cpu_pct = measuring and cpu / dt * 100 or -1
 if idle then
-  b.result("connected", connected, "connect_s", t_ready - t_first_connect, "cpu_pct", cpu_pct,
+  local held = 0
+  for _ in pairs(clients) do
+    held = held + 1
+  end
+  b.result("connected", connected, "held", held, "connect_s", t_ready - t_first_connect, "cpu_pct", cpu_pct,
     "rss_host_kb", rss1 - rss0, "rss_per_peer_b", (rss2 - rss1) * 1024 / expect,
     "lua_kb", kb2)
 else
