@@ -42,7 +42,8 @@ local ENetResolveRequest = {}
 ---@field peer ENetPeer The connection; the same userdata for all its events.
 ---@field channelID integer Channel of a receive event; 0 otherwise.
 ---@field data integer The connect or disconnect user data (32-bit unsigned); 0 for receive events.
----@field packet? ENetPacket Receive events only: the received packet.
+---@field packet? ENetPacket Receive events only: the received packet (absent when `host_service_batch` was asked for `payload` strings).
+---@field payload? string Receive events of `host_service_batch(host, timeout, max, true)` only: the received bytes, in place of `packet`.
 ---@field reason? "disconnect"|"timeout" Disconnect events only; see Disconnect reasons.
 
 ---An address: argument to `host_create`/`host_connect` (a `"host:port"` string works too), result of `host_address`, `peer_address`, `address_resolve`. See Addresses.
@@ -221,13 +222,15 @@ function ENetHost:service(timeout) end
 ---Raises an error when:
 ---* `host` is not an ENetHost.
 ---* `timeout` is not a number, is negative or NaN.
+---* `payload` is not a boolean or nil.
 ---* `max` is not an integer in 1..65536.
 ---@param host ENetHost The host.
 ---@param timeout? number Milliseconds to wait for the first event; fractions round up. (default `1000`, range >= 0)
 ---@param max? integer At most this many events per call; the rest wait for the next call. (default `256`, range 1..65536)
+---@param payload? boolean true: receive events carry the bytes as `payload` (a string) and no `packet` userdata; one object and one call fewer per message (docs/performance.md). (default `false`)
 ---@return integer n
 ---@return ENetEvent[]|string events_or_message
-function enet.host_service_batch(host, timeout, max) end
+function enet.host_service_batch(host, timeout, max, payload) end
 
 ---Like `host_service`, but returns every ready event at once, as a list.
 ---
@@ -241,12 +244,14 @@ function enet.host_service_batch(host, timeout, max) end
 ---Raises an error when:
 ---* `host` is not an ENetHost.
 ---* `timeout` is not a number, is negative or NaN.
+---* `payload` is not a boolean or nil.
 ---* `max` is not an integer in 1..65536.
 ---@param timeout? number Milliseconds to wait for the first event; fractions round up. (default `1000`, range >= 0)
 ---@param max? integer At most this many events per call; the rest wait for the next call. (default `256`, range 1..65536)
+---@param payload? boolean true: receive events carry the bytes as `payload` (a string) and no `packet` userdata; one object and one call fewer per message (docs/performance.md). (default `false`)
 ---@return integer n
 ---@return ENetEvent[]|string events_or_message
-function ENetHost:service_batch(timeout, max) end
+function ENetHost:service_batch(timeout, max, payload) end
 
 ---Returns an event already received, without touching the socket.
 ---

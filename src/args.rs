@@ -102,3 +102,12 @@ pub fn bytes<'a>(value: &'a Value, func: &str, pos: usize) -> Result<&'a mlua::L
         other => Err(type_error(func, pos, "string", other)),
     }
 }
+
+/// An optional boolean (nil is false).
+pub fn opt_boolean(value: &Value, func: &str, pos: usize) -> Result<bool> {
+    match value {
+        Value::Nil => Ok(false),
+        Value::Boolean(b) => Ok(*b),
+        other => Err(type_error(func, pos, "boolean", other)),
+    }
+}

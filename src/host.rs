@@ -413,7 +413,7 @@ fn deliver(
     event: Option<Event>,
 ) -> Result<(i64, Value)> {
     match event {
-        Some(event) => Ok((1, Value::Table(event.into_table(lua, ud, state)?))),
+        Some(event) => Ok((1, Value::Table(event.into_table(lua, ud, state, false)?))),
         None => Ok((0, Value::Nil)),
     }
 }
@@ -431,12 +431,13 @@ fn host_service(lua: &Lua, (host, timeout): (Value, Value)) -> Result<(i64, Valu
 
 fn host_service_batch(
     lua: &Lua,
-    (host, timeout, max): (Value, Value, Value),
+    (host, timeout, max, payload): (Value, Value, Value, Value),
 ) -> Result<(i64, Value)> {
     const F: &str = "host_service_batch";
     let (ud, state) = arg(&host, F, 1)?;
     let timeout = args::opt_millis(&timeout, F, 2, DEFAULT_SERVICE_TIMEOUT_MS)?;
     let max = args::opt_integer_in(&max, F, 3, "max", 256, 1..=65536)? as usize;
+    let payload = args::opt_boolean(&payload, F, 4)?;
     let events = match live(&state, F)? {
         Ok(mut s) => s.service_batch(Duration::from_millis(timeout), max),
         Err(message) => return Ok((-1, Value::String(lua.create_string(message)?))),
@@ -444,7 +445,7 @@ fn host_service_batch(
     let list = lua.create_table_with_capacity(events.len(), 0)?;
     let n = events.len() as i64;
     for event in events {
-        list.raw_push(event.into_table(lua, ud, &state)?)?;
+        list.raw_push(event.into_table(lua, ud, &state, payload)?)?;
     }
     Ok((n, Value::Table(list)))
 }

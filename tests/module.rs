@@ -429,3 +429,32 @@ fn service_batch_returns_every_ready_event_in_order() {
     "#,
     );
 }
+
+#[test]
+fn service_batch_can_deliver_payload_strings() {
+    let lua = lua();
+    run(
+        &lua,
+        "payload",
+        r#"
+        local server, client, cpeer, speer = connected_pair(2, 2)
+        cpeer:send(1, "a\0b")
+        cpeer:send(0, "")
+        local got = {}
+        local deadline = now_ms() + 5000
+        while #got < 2 and now_ms() < deadline do
+          client:service(0)
+          local _, events = server:service_batch(10, 16, true)
+          for _, ev in ipairs(events) do
+            assert(ev.type == enet.EVENT_TYPE_RECEIVE and ev.packet == nil)
+            assert(rawequal(ev.peer, speer))
+            got[#got + 1] = ev
+          end
+        end
+        assert(#got == 2)
+        assert(got[1].payload == "a\0b" and got[1].channelID == 1)
+        assert(got[2].payload == "" and got[2].channelID == 0)
+        assert(not pcall(server.service_batch, server, 0, 1, "yes"))
+    "#,
+    );
+}
