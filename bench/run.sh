@@ -169,11 +169,12 @@ if enabled stream; then
         variants=$STREAM_VARIANTS
         if "$(interpreter "$fl")" -e "package.cpath='$out/$fl/?.so;'..package.cpath
             os.exit(require('module_enet').host_service_batch and 0 or 1)" 2>/dev/null; then
-          variants="$variants batch"
+          variants="$variants batch payload"
         fi
         for variant in $variants; do
           send=$variant recv=seed
           [ "$variant" = batch ] && send=string recv=batch
+          [ "$variant" = payload ] && send=string recv=payload
           pair "bench=stream impl=$fl variant=$variant size=$size round=$round" 60 \
             "$(lua_cmd "$fl" stream.lua recv n=$n size=$size recv=$recv limit=40)" \
             "$(lua_cmd "$fl" stream.lua send n=$n size=$size batch=$batch send=$send limit=40)"

@@ -1,9 +1,10 @@
 -- Stream: one client pushes n reliable packets of `size` bytes; the receiver reports packets/s
 -- and MB/s between its first and last receive, and its CPU time per packet.
---   stream.lua recv n= size= [recv=seed|batch] [gc=1] [limit=S]    prints "PORT n"
+--   stream.lua recv n= size= [recv=seed|batch|payload] [gc=1] [limit=S]    prints "PORT n"
 --   stream.lua send port=N n= size= [batch=K] [send=seed|string]
 -- recv=seed: host_service + packet_data + packet_destroy per event (the seed's loop).
 -- recv=batch: host_service_batch(host, timeout, max), when the module has it.
+-- recv=payload: host_service_batch(host, timeout, max, true): strings instead of packets.
 -- gc=1: the collector is stopped and the receiver reports the Lua heap growth per message
 -- (collectgarbage("count")), i.e. the garbage each received message leaves behind.
 local b = require("common")
@@ -30,17 +31,18 @@ if mode == "recv" then
     t_first, cpu_first = now(), cpu()
     kb_first = collectgarbage("count")
   end
-  if o.recv == "batch" then
+  if o.recv == "batch" or o.recv == "payload" then
     local batch = assert(enet.host_service_batch, "this module has no host_service_batch")
     local max = o.max or 256
+    local strings = o.recv == "payload"
     while count < n and now() < deadline do
-      local r, events = batch(host, 100, max)
+      local r, events = batch(host, 100, max, strings)
       if r and r > 0 then
         for i = 1, r do
           local event = events[i]
           if event.type == RECEIVE then
             from = event.peer
-            bytes = bytes + #packet_data(event.packet)
+            bytes = bytes + #(event.payload or packet_data(event.packet))
             count = count + 1
             if count == 1 then
               first()
