@@ -2,7 +2,7 @@
 -- same Lua state, `batch` per frame, and the server drains its events every frame. No second
 -- process and no timing-dependent retransmissions, so an instruction count (bench/profile.sh,
 -- valgrind --tool=callgrind) is repeatable and directly comparable with `enet_bench loop`.
---   loop.lua n=20000 size=64 batch=64 send=seed|string recv=seed|batch
+--   loop.lua n=20000 size=64 batch=64 send=seed|string recv=seed|batch|payload
 local b = require("common")
 local enet = b.enet
 local RECEIVE, CONNECT = enet.EVENT_TYPE_RECEIVE, enet.EVENT_TYPE_CONNECT
@@ -25,7 +25,8 @@ while not connected and b.now() < deadline do
 end
 
 local payload = string.rep("l", size)
-local by_string, by_batch = o.send == "string", o.recv == "batch"
+local by_string = o.send == "string"
+local by_batch, strings = o.recv == "batch" or o.recv == "payload", o.recv == "payload"
 local sent, received, bytes, calls = 0, 0, 0, 0
 while received < n and b.now() < deadline do
   local k = math.min(batch, n - sent)
@@ -41,12 +42,12 @@ while received < n and b.now() < deadline do
   end
   if by_batch then
     repeat
-      local r, events = enet.host_service_batch(server, 0, 256)
+      local r, events = enet.host_service_batch(server, 0, 256, strings)
       calls = calls + 1
       for i = 1, r do
         local event = events[i]
         if event.type == RECEIVE then
-          bytes = bytes + #packet_data(event.packet)
+          bytes = bytes + #(event.payload or packet_data(event.packet))
           received = received + 1
         end
       end
