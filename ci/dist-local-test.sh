@@ -180,6 +180,14 @@ check "render release rockspecs" python3 ci/dist-render-rockspec.py --checksums 
   --targets "$TRIPLE" --verify --version "$VERSION" --base-url "$URL/release" \
   --source-url "$URL/$src.tar.gz" --source-dir "$src" --out-dir "$SERVE/rocks"
 SPEC=$SERVE/rocks/module-enet-$VERSION-1.rockspec
+partial=$WORK/partial
+rm -rf "$partial"; mkdir -p "$partial"
+cp "$SERVE"/release/*.sha256 "$partial/"
+rm "$partial/module-enet-lua53-$TRIPLE.tar.gz.sha256"
+check "render refuses a release with a .sha256 missing" \
+  bash -c "! python3 ci/dist-render-rockspec.py --checksums '$partial' --targets '$TRIPLE' --out-dir '$partial/out' 2>/dev/null"
+check "render refuses a release missing other targets' archives" \
+  bash -c "! python3 ci/dist-render-rockspec.py --checksums '$SERVE/release' --out-dir '$partial/out' 2>/dev/null"
 check "rendered rockspec pins 6 archives" test "$(grep -c 'sha256 = "' "$SPEC")" -eq 6
 check "rendered rockspecs pass luarocks lint" bash -c "luarocks lint '$SPEC' && luarocks lint '$SERVE/rocks/luarocks-build-module-enet-$VERSION-1.rockspec'"
 cp "$SERVE/rocks/luarocks-build-module-enet-$VERSION-1.rockspec" "$SERVE/rocks-corrupt/"
