@@ -114,7 +114,7 @@ echo "dist plan: $(planned_archives | wc -l) archives, ${n_sums:-?} checksums"
 
 # --- Build the Linux x86_64 archives ---------------------------------------------------------
 phase "dist build --artifacts=local --target=$TRIPLE"
-rm -f target/distrib/module-enet-*
+rm -rf target/distrib/module-enet-*
 t0=$(date +%s)
 if nice dist build --artifacts=local --target="$TRIPLE" >"$WORK/build.log" 2>&1; then
   pass "dist build ($(($(date +%s) - t0))s)"
