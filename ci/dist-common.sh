@@ -35,8 +35,11 @@ use_luarocks_lua_lib() {
 # serve_dir DIR LOG: starts a static HTTP server for DIR on 127.0.0.1 and a free port; sets
 # server_pid and server_url. The caller kills server_pid.
 serve_dir() {
-  local dir=$1 log=$2 port=
-  py -u -m http.server 0 --bind 127.0.0.1 --directory "$dir" >"$log" 2>&1 &
+  local dir=$1 log=$2 port='' python
+  # Started directly, not through py(): `py ... &` would fork a subshell, and killing $! would
+  # then leave the server running.
+  python=$(command -v python3 || command -v python)
+  "$python" -u -m http.server 0 --bind 127.0.0.1 --directory "$dir" >"$log" 2>&1 &
   # shellcheck disable=SC2034 # read by the caller
   server_pid=$!
   for _ in $(seq 1 200); do

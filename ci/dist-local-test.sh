@@ -172,6 +172,7 @@ src=module-enet-$VERSION
 source_tarball "$VERSION" "$SERVE/$src.tar.gz"
 server_url=
 serve_dir "$SERVE" "$WORK/http.log"
+trap 'kill "$server_pid" 2>/dev/null' EXIT
 check "http server on ${server_url:-127.0.0.1:?}" test -n "$server_url"
 [ -n "$server_url" ] || finish
 URL=$server_url
