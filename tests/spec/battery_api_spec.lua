@@ -266,7 +266,8 @@ describe("bad input battery", function()
           local ok, err = pcall(f, arg)
           counted = counted + 1
           assert(not ok, class .. "." .. method .. " accepted " .. tostring(arg))
-          assert(type(err) == "string" and err:match("bad argument #1"), class .. "." .. method .. ": " .. tostring(err))
+          assert(type(err) == "string" and err:match("bad argument #1"),
+            class .. "." .. method .. ": " .. tostring(err))
         end
       end
     end

@@ -162,7 +162,7 @@ describe("GC stress", function()
       ev = nil
       full_gc()
       return seen == ROUNDS * 5
-    end, 5000)
+    end, 20000)
     assert(seen == ROUNDS * 5, "seen " .. seen)
     server:destroy()
     client:destroy()
