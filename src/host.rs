@@ -217,7 +217,7 @@ pub fn arg<'a>(value: &'a Value, func: &str, pos: usize) -> Result<(&'a AnyUserD
     Ok((ud, state))
 }
 
-fn busy(func: &str) -> crate::error::Error {
+pub fn busy(func: &str) -> crate::error::Error {
     crate::error::Error::Misuse(format!(
         "'{func}' called while the host is busy (re-entrant call from a __gc?)"
     ))

@@ -9,7 +9,7 @@ use rusty_enet::{PeerID, PeerState};
 
 use crate::address;
 use crate::args;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::host::{self, Shared};
 use crate::packet::{self, Packet};
 use crate::registry::{class_methods, Registry};
@@ -129,10 +129,7 @@ impl Peer {
         func: &str,
         f: impl FnOnce(&mut EnetPeer, &mut crate::peer::Slot) -> R,
     ) -> Result<Option<R>> {
-        let mut guard = self
-            .host
-            .try_borrow_mut()
-            .map_err(|_| Error::Misuse(format!("'{func}' called while the host is busy")))?;
+        let mut guard = self.host.try_borrow_mut().map_err(|_| host::busy(func))?;
         let state = &mut *guard;
         let Some(slot) = state
             .slots
