@@ -1,6 +1,13 @@
-//! Events as Lua tables: `{type=, peer=, channelID=, packet=, data=, reason=}`.
+//! Events: `{type=, peer=, channelID=, data=, packet= | payload=, reason=}`.
+//!
+//! Events leave Rust as flat records of four values written into a Lua table (`fill`); the
+//! tables themselves are built by the Lua wrappers in src/event.lua, or not at all by
+//! `host_service_into`. Writing a record costs a few raw C API calls; building the same table
+//! through mlua cost about 9 000 instructions per event (bench/profile.sh).
 
-use mlua::{AnyUserData, Lua, Table};
+use std::os::raw::c_int;
+
+use mlua::{ffi, AnyUserData, Lua, Table};
 
 use crate::host::Shared;
 use crate::packet::Packet;
@@ -37,32 +44,116 @@ impl Event {
             reason: None,
         }
     }
+}
 
-    /// The event table. With `payload`, a receive event carries the bytes as `payload` (a
-    /// string) instead of a `packet` userdata: one object and one call fewer per message.
-    pub fn into_table(
-        self,
-        lua: &Lua,
-        host_ud: &AnyUserData,
-        state: &Shared,
-        payload: bool,
-    ) -> mlua::Result<Table> {
-        let t = lua.create_table_with_capacity(0, 6)?;
-        t.raw_set("type", self.kind as i64)?;
-        t.raw_set(
-            "peer",
-            peer::userdata_for(lua, host_ud, state, self.slot, self.generation)?,
-        )?;
-        t.raw_set("channelID", self.channel)?;
-        t.raw_set("data", self.data)?;
-        match self.packet {
-            Some(p) if payload => t.raw_set("payload", lua.create_string(p.data())?)?,
-            Some(p) => t.raw_set("packet", lua.create_userdata(Packet::received(p))?)?,
-            None => {}
-        }
-        if let Some(reason) = self.reason {
-            t.raw_set("reason", reason)?;
-        }
-        Ok(t)
+/// The Lua wrappers that turn records into event tables (see `Registry::event_method`).
+pub const WRAPPERS: &str = include_str!("event.lua");
+
+/// What the last value of a receive record is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Payload {
+    /// An ENetPacket userdata (the seed API).
+    Packet,
+    /// The bytes as a Lua string.
+    String,
+}
+
+/// Writes `events` into `out[1..4n]`: type, peer, channelID or data, packet / payload / reason.
+pub fn fill(
+    lua: &Lua,
+    host_ud: &AnyUserData,
+    state: &Shared,
+    events: Vec<Event>,
+    out: &Table,
+    payload: Payload,
+) -> mlua::Result<()> {
+    let cache: Table = host_ud.user_value()?;
+    let mut missing = Vec::new();
+    // SAFETY: the closure only uses the two tables exec_raw pushed (stack 1 and 2) and leaves
+    // the stack as it found it; it captures references only, so a Lua memory error unwinding
+    // through it leaks nothing.
+    unsafe {
+        lua.exec_raw::<()>((out, &cache), |l| {
+            write_records(l, &events, payload, &mut missing)
+        })?;
     }
+    // Peers without a live cached handle of the right connection get one the slow way.
+    for i in missing {
+        let e = &events[i];
+        let peer = peer::userdata_for(lua, host_ud, state, e.slot, e.generation)?;
+        out.raw_set(4 * i + 2, peer)?;
+    }
+    if payload == Payload::Packet {
+        for (i, e) in events.into_iter().enumerate() {
+            if let Some(p) = e.packet {
+                out.raw_set(4 * i + 4, lua.create_userdata(Packet::received(p))?)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Stack: 1 = out, 2 = the host's peer cache (`slot + 1` -> handle, `-(slot + 1)` -> the
+/// generation that handle belongs to; see `peer::userdata_for`).
+///
+/// # Safety
+/// `l` must be the state inside `exec_raw` with those two tables at 1 and 2.
+unsafe fn write_records(
+    l: *mut ffi::lua_State,
+    events: &[Event],
+    payload: Payload,
+    missing: &mut Vec<usize>,
+) {
+    const OUT: c_int = 1;
+    const CACHE: c_int = 2;
+    unsafe {
+        for (i, e) in events.iter().enumerate() {
+            let k = 4 * i as ffi::lua_Integer;
+            ffi::lua_pushinteger(l, e.kind as ffi::lua_Integer);
+            ffi::lua_rawseti(l, OUT, k + 1);
+            if !push_cached_peer(l, CACHE, e) {
+                missing.push(i);
+            }
+            ffi::lua_rawseti(l, OUT, k + 2);
+            let x = if e.kind == Kind::Receive {
+                ffi::lua_Integer::from(e.channel)
+            } else {
+                ffi::lua_Integer::from(e.data)
+            };
+            ffi::lua_pushinteger(l, x);
+            ffi::lua_rawseti(l, OUT, k + 3);
+            match (&e.packet, e.reason) {
+                (Some(p), _) if payload == Payload::String => {
+                    let bytes = p.data();
+                    ffi::lua_pushlstring(l, bytes.as_ptr().cast(), bytes.len());
+                }
+                (None, Some(reason)) => {
+                    ffi::lua_pushlstring(l, reason.as_ptr().cast(), reason.len());
+                }
+                _ => ffi::lua_pushnil(l),
+            }
+            ffi::lua_rawseti(l, OUT, k + 4);
+        }
+    }
+}
+
+/// Pushes the cached handle of the event's connection, or nil (returning false) when there is
+/// none: never cached, collected, or a handle of an earlier connection in the same slot.
+unsafe fn push_cached_peer(l: *mut ffi::lua_State, cache: c_int, e: &Event) -> bool {
+    let key = e.slot as ffi::lua_Integer + 1;
+    unsafe {
+        ffi::lua_rawgeti(l, cache, -key);
+        let mut is_number: c_int = 0;
+        let generation = ffi::lua_tointegerx(l, -1, &mut is_number);
+        ffi::lua_pop(l, 1);
+        if is_number != 0 && generation as u64 == e.generation {
+            ffi::lua_rawgeti(l, cache, key);
+            if ffi::lua_type(l, -1) == ffi::LUA_TUSERDATA {
+                return true;
+            }
+            ffi::lua_pop(l, 1);
+        }
+        ffi::lua_pushnil(l);
+    }
+    false
 }

@@ -10,8 +10,8 @@ use rusty_enet::{EventNoRef, HostSettings, PeerID};
 
 use crate::address;
 use crate::args;
-use crate::error::{bad_argument, Result};
-use crate::event::{Event, Kind};
+use crate::error::{bad_argument, type_error, Result};
+use crate::event::{self, Event, Kind, Payload};
 use crate::packet;
 use crate::peer::{self, Slot};
 use crate::registry::{class_methods, Registry};
@@ -240,9 +240,10 @@ pub fn register(reg: &mut Registry) -> mlua::Result<()> {
     reg.function("host_create", host_create)?;
     reg.method("host_destroy", host_destroy)?;
     reg.method("host_connect", host_connect)?;
-    reg.method("host_service", host_service)?;
-    reg.method("host_service_batch", host_service_batch)?;
-    reg.method("host_check_events", host_check_events)?;
+    reg.event_method("host_service", "single", host_service)?;
+    reg.event_method("host_service_batch", "batch", host_service_batch)?;
+    reg.method("host_service_into", host_service_into)?;
+    reg.event_method("host_check_events", "single", host_check_events)?;
     reg.method("host_flush", host_flush)?;
     reg.method("host_broadcast", host_broadcast)?;
     reg.method("host_address", host_address)?;
@@ -405,59 +406,76 @@ fn check_target(socket: &EnetSocket, target: &SocketAddr) -> std::result::Result
     Ok(())
 }
 
-/// Runs a service-like call and hands the event, if any, to Lua.
-fn deliver(
+/// Out-of-band results of the event functions: `n` records written, or `-1, message`.
+type Written = (i64, Option<&'static str>);
+
+/// Writes the events `take` collects into `out` (see event::fill).
+fn write_events(
     lua: &Lua,
-    ud: &AnyUserData,
-    state: &Shared,
-    event: Option<Event>,
-) -> Result<(i64, Value)> {
-    match event {
-        Some(event) => Ok((1, Value::Table(event.into_table(lua, ud, state, false)?))),
-        None => Ok((0, Value::Nil)),
-    }
+    (ud, state): (&AnyUserData, Shared),
+    out: &Table,
+    func: &str,
+    payload: Payload,
+    take: impl FnOnce(&mut State) -> Vec<Event>,
+) -> Result<Written> {
+    let events = match live(&state, func)? {
+        Ok(mut s) => take(&mut s),
+        Err(message) => return Ok((-1, Some(message))),
+    };
+    let n = events.len() as i64;
+    event::fill(lua, ud, &state, events, out, payload)?;
+    Ok((n, None))
 }
 
-fn host_service(lua: &Lua, (host, timeout): (Value, Value)) -> Result<(i64, Value)> {
+/// The Rust half of `host_service` (the table is built in src/event.lua).
+fn host_service(lua: &Lua, (out, host, timeout): (Table, Value, Value)) -> Result<Written> {
     const F: &str = "host_service";
-    let (ud, state) = arg(&host, F, 1)?;
+    let host = arg(&host, F, 1)?;
     let timeout = args::opt_millis(&timeout, F, 2, DEFAULT_SERVICE_TIMEOUT_MS)?;
-    let event = match live(&state, F)? {
-        Ok(mut s) => s.service(Duration::from_millis(timeout)),
-        Err(message) => return Ok((-1, Value::String(lua.create_string(message)?))),
-    };
-    deliver(lua, ud, &state, event)
+    write_events(lua, host, &out, F, Payload::Packet, |s| {
+        s.service(Duration::from_millis(timeout)).into_iter().collect()
+    })
+}
+
+fn host_check_events(lua: &Lua, (out, host): (Table, Value)) -> Result<Written> {
+    const F: &str = "host_check_events";
+    write_events(lua, arg(&host, F, 1)?, &out, F, Payload::Packet, |s| {
+        s.check_events().into_iter().collect()
+    })
 }
 
 fn host_service_batch(
     lua: &Lua,
-    (host, timeout, max, payload): (Value, Value, Value, Value),
-) -> Result<(i64, Value)> {
+    (out, host, timeout, max, payload): (Table, Value, Value, Value, Value),
+) -> Result<Written> {
     const F: &str = "host_service_batch";
-    let (ud, state) = arg(&host, F, 1)?;
+    let host = arg(&host, F, 1)?;
     let timeout = args::opt_millis(&timeout, F, 2, DEFAULT_SERVICE_TIMEOUT_MS)?;
     let max = args::opt_integer_in(&max, F, 3, "max", 256, 1..=65536)? as usize;
-    let payload = args::opt_boolean(&payload, F, 4)?;
-    let events = match live(&state, F)? {
-        Ok(mut s) => s.service_batch(Duration::from_millis(timeout), max),
-        Err(message) => return Ok((-1, Value::String(lua.create_string(message)?))),
+    let payload = match args::opt_boolean(&payload, F, 4)? {
+        true => Payload::String,
+        false => Payload::Packet,
     };
-    let list = lua.create_table_with_capacity(events.len(), 0)?;
-    let n = events.len() as i64;
-    for event in events {
-        list.raw_push(event.into_table(lua, ud, &state, payload)?)?;
-    }
-    Ok((n, Value::Table(list)))
+    write_events(lua, host, &out, F, payload, |s| {
+        s.service_batch(Duration::from_millis(timeout), max)
+    })
 }
 
-fn host_check_events(lua: &Lua, host: Value) -> Result<(i64, Value)> {
-    const F: &str = "host_check_events";
-    let (ud, state) = arg(&host, F, 1)?;
-    let event = match live(&state, F)? {
-        Ok(mut s) => s.check_events(),
-        Err(message) => return Ok((-1, Value::String(lua.create_string(message)?))),
+/// Events as flat records in the caller's table, payloads as strings: no table per event.
+fn host_service_into(
+    lua: &Lua,
+    (host, timeout, out, max): (Value, Value, Value, Value),
+) -> Result<Written> {
+    const F: &str = "host_service_into";
+    let host = arg(&host, F, 1)?;
+    let timeout = args::opt_millis(&timeout, F, 2, DEFAULT_SERVICE_TIMEOUT_MS)?;
+    let Value::Table(out) = out else {
+        return Err(type_error(F, 3, "table", &out));
     };
-    deliver(lua, ud, &state, event)
+    let max = args::opt_integer_in(&max, F, 4, "max", 256, 1..=65536)? as usize;
+    write_events(lua, host, &out, F, Payload::String, |s| {
+        s.service_batch(Duration::from_millis(timeout), max)
+    })
 }
 
 /// Runs `f` on a live host; a destroyed one gives `-1, message`.

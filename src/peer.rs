@@ -187,8 +187,9 @@ pub fn userdata(
     userdata_for(lua, host_ud, state, slot, generation)
 }
 
-/// The userdata for connection `generation` of `slot`: cached weakly on the host userdata so
-/// the connect, receive and disconnect events of one connection share it.
+/// The userdata for connection `generation` of `slot`: cached weakly on the host userdata
+/// (`slot + 1` -> handle, `-(slot + 1)` -> its generation) so the connect, receive and
+/// disconnect events of one connection share it.
 pub fn userdata_for(
     lua: &Lua,
     host_ud: &AnyUserData,
@@ -211,6 +212,8 @@ pub fn userdata_for(
         generation,
     })?;
     cache.raw_set(slot + 1, &ud)?;
+    // Lets event::fill find the handle with raw C API reads (weak values drop handles only).
+    cache.raw_set(-(slot as i64) - 1, generation)?;
     Ok(ud)
 }
 

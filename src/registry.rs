@@ -5,7 +5,10 @@
 //! `error(message, 2)`, so argument errors are plain strings pointing at the caller's line,
 //! like the standard library's (see `error.rs`).
 
-use mlua::{FromLuaMulti, Function, IntoLuaMulti, LightUserData, Lua, Table, Value};
+use std::os::raw::c_int;
+
+use mlua::state::RawLua;
+use mlua::{FromLuaMulti, Function, IntoLuaMulti, LightUserData, Lua, MultiValue, Table, Value};
 
 use crate::error::{Error, Result};
 
@@ -47,18 +50,50 @@ pub fn class_methods(lua: &Lua, class: &str) -> mlua::Result<Value> {
     lua.named_registry_value(&registry_key(class))
 }
 
+/// What a wrapped Rust function hands back to its Lua wrapper. Pushed straight onto the Lua
+/// stack: going through `MultiValue` would allocate a `VecDeque` on every call.
+enum Reply<R> {
+    Done(R),
+    Misuse(String),
+}
+
+impl<R: IntoLuaMulti> IntoLuaMulti for Reply<R> {
+    fn into_lua_multi(self, lua: &Lua) -> mlua::Result<MultiValue> {
+        match self {
+            Reply::Done(r) => r.into_lua_multi(lua),
+            Reply::Misuse(message) => (sentinel(), message).into_lua_multi(lua),
+        }
+    }
+
+    unsafe fn push_into_stack_multi(self, lua: &RawLua) -> mlua::Result<c_int> {
+        // SAFETY: forwards to mlua's own implementations with the same stack contract.
+        unsafe {
+            match self {
+                Reply::Done(r) => r.push_into_stack_multi(lua),
+                Reply::Misuse(message) => (sentinel(), message).push_into_stack_multi(lua),
+            }
+        }
+    }
+}
+
 pub struct Registry<'lua> {
     lua: &'lua Lua,
     exports: Table,
     classes: Vec<(&'static str, Table)>,
     wrap: Function,
+    /// Wrappers that also build the event tables (src/event.lua), by name.
+    event_wrappers: Table,
 }
 
 impl<'lua> Registry<'lua> {
     pub fn new(lua: &'lua Lua, exports: Table) -> mlua::Result<Self> {
         let factory: Function = lua.load(WRAPPER).set_name("=module_enet").into_function()?;
         let error: Function = lua.globals().raw_get("error")?;
-        let wrap: Function = factory.call((sentinel(), error))?;
+        let wrap: Function = factory.call((sentinel(), error.clone()))?;
+        let event_wrappers: Table = lua
+            .load(crate::event::WRAPPERS)
+            .set_name("=module_enet.event")
+            .call((sentinel(), error))?;
         let mut classes = Vec::new();
         for class in CLASSES {
             // Reuse the table a previous `require` made: userdata metatables captured it, so
@@ -75,7 +110,23 @@ impl<'lua> Registry<'lua> {
             exports,
             classes,
             wrap,
+            event_wrappers,
         })
+    }
+
+    /// The Rust function as Lua sees it before any wrapper: misuse comes back as the sentinel.
+    fn raw<A, R, F>(&self, f: F) -> mlua::Result<Function>
+    where
+        A: FromLuaMulti,
+        R: IntoLuaMulti,
+        F: Fn(&Lua, A) -> Result<R> + 'static,
+    {
+        self.lua
+            .create_function(move |lua, args: A| match f(lua, args) {
+                Ok(r) => Ok(Reply::Done(r)),
+                Err(Error::Misuse(message)) => Ok(Reply::Misuse(message)),
+                Err(Error::Lua(e)) => Err(e),
+            })
     }
 
     fn wrapped<A, R, F>(&self, f: F) -> mlua::Result<Function>
@@ -84,14 +135,7 @@ impl<'lua> Registry<'lua> {
         R: IntoLuaMulti,
         F: Fn(&Lua, A) -> Result<R> + 'static,
     {
-        let raw = self
-            .lua
-            .create_function(move |lua, args: A| match f(lua, args) {
-                Ok(r) => r.into_lua_multi(lua),
-                Err(Error::Misuse(message)) => (sentinel(), message).into_lua_multi(lua),
-                Err(Error::Lua(e)) => Err(e),
-            })?;
-        self.wrap.call(raw)
+        self.wrap.call(self.raw(f)?)
     }
 
     /// A module-level function only (`host_create`).
@@ -113,6 +157,23 @@ impl<'lua> Registry<'lua> {
         F: Fn(&Lua, A) -> Result<R> + 'static,
     {
         let func = self.wrapped(f)?;
+        self.export_method(name, func)
+    }
+
+    /// A method whose Rust side writes event records and whose Lua wrapper, `shape` in
+    /// src/event.lua, turns them into event tables.
+    pub fn event_method<A, R, F>(&mut self, name: &str, shape: &str, f: F) -> mlua::Result<()>
+    where
+        A: FromLuaMulti,
+        R: IntoLuaMulti,
+        F: Fn(&Lua, A) -> Result<R> + 'static,
+    {
+        let factory: Function = self.event_wrappers.raw_get(shape)?;
+        let func = factory.call(self.raw(f)?)?;
+        self.export_method(name, func)
+    }
+
+    fn export_method(&mut self, name: &str, func: Function) -> mlua::Result<()> {
         if let Some((class, method)) = name.split_once('_') {
             if let Some((_, methods)) = self.classes.iter().find(|(c, _)| *c == class) {
                 methods.raw_set(method, &func)?;
