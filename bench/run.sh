@@ -171,10 +171,15 @@ if enabled stream; then
             os.exit(require('module_enet').host_service_batch and 0 or 1)" 2>/dev/null; then
           variants="$variants batch payload"
         fi
+        if "$(interpreter "$fl")" -e "package.cpath='$out/$fl/?.so;'..package.cpath
+            os.exit(require('module_enet').host_service_into and 0 or 1)" 2>/dev/null; then
+          variants="$variants into"
+        fi
         for variant in $variants; do
           send=$variant recv=seed
           [ "$variant" = batch ] && send=string recv=batch
           [ "$variant" = payload ] && send=string recv=payload
+          [ "$variant" = into ] && send=string recv=into
           pair "bench=stream impl=$fl variant=$variant size=$size round=$round" 60 \
             "$(lua_cmd "$fl" stream.lua recv n=$n size=$size recv=$recv limit=40)" \
             "$(lua_cmd "$fl" stream.lua send n=$n size=$size batch=$batch send=$send limit=40)"
@@ -213,7 +218,11 @@ if enabled garbage; then
     variants="seed"
     if "$(interpreter "$fl")" -e "package.cpath='$out/$fl/?.so;'..package.cpath
         os.exit(require('module_enet').host_service_batch and 0 or 1)" 2>/dev/null; then
-      variants="seed batch"
+      variants="seed batch payload"
+    fi
+    if "$(interpreter "$fl")" -e "package.cpath='$out/$fl/?.so;'..package.cpath
+        os.exit(require('module_enet').host_service_into and 0 or 1)" 2>/dev/null; then
+      variants="$variants into"
     fi
     for variant in $variants; do
       pair "bench=garbage impl=$fl variant=$variant size=64" 60 \

@@ -433,7 +433,9 @@ fn host_service(lua: &Lua, (out, host, timeout): (Table, Value, Value)) -> Resul
     let host = arg(&host, F, 1)?;
     let timeout = args::opt_millis(&timeout, F, 2, DEFAULT_SERVICE_TIMEOUT_MS)?;
     write_events(lua, host, &out, F, Payload::Packet, |s| {
-        s.service(Duration::from_millis(timeout)).into_iter().collect()
+        s.service(Duration::from_millis(timeout))
+            .into_iter()
+            .collect()
     })
 }
 

@@ -2,7 +2,7 @@
 -- same Lua state, `batch` per frame, and the server drains its events every frame. No second
 -- process and no timing-dependent retransmissions, so an instruction count (bench/profile.sh,
 -- valgrind --tool=callgrind) is repeatable and directly comparable with `enet_bench loop`.
---   loop.lua n=20000 size=64 batch=64 send=seed|string recv=seed|batch|payload
+--   loop.lua n=20000 size=64 batch=64 send=seed|string recv=seed|batch|payload|into
 local b = require("common")
 local enet = b.enet
 local RECEIVE, CONNECT = enet.EVENT_TYPE_RECEIVE, enet.EVENT_TYPE_CONNECT
@@ -27,6 +27,7 @@ end
 local payload = string.rep("l", size)
 local by_string = o.send == "string"
 local by_batch, strings = o.recv == "batch" or o.recv == "payload", o.recv == "payload"
+local by_into, records = o.recv == "into", {}
 local sent, received, bytes, calls = 0, 0, 0, 0
 while received < n and b.now() < deadline do
   local k = math.min(batch, n - sent)
@@ -40,7 +41,19 @@ while received < n and b.now() < deadline do
   sent = sent + k
   while service(client, 0) > 0 do
   end
-  if by_batch then
+  if by_into then
+    local service_into = enet.host_service_into
+    repeat
+      local r = service_into(server, 0, records, 256)
+      calls = calls + 1
+      for j = 1, 4 * r, 4 do
+        if records[j] == RECEIVE then
+          bytes = bytes + #records[j + 3]
+          received = received + 1
+        end
+      end
+    until r == 0
+  elseif by_batch then
     repeat
       local r, events = enet.host_service_batch(server, 0, 256, strings)
       calls = calls + 1

@@ -1,10 +1,11 @@
 -- Stream: one client pushes n reliable packets of `size` bytes; the receiver reports packets/s
 -- and MB/s between its first and last receive, and its CPU time per packet.
---   stream.lua recv n= size= [recv=seed|batch|payload] [gc=1] [limit=S]    prints "PORT n"
+--   stream.lua recv n= size= [recv=seed|batch|payload|into] [gc=1] [limit=S]    prints "PORT n"
 --   stream.lua send port=N n= size= [batch=K] [send=seed|string]
 -- recv=seed: host_service + packet_data + packet_destroy per event (the seed's loop).
 -- recv=batch: host_service_batch(host, timeout, max), when the module has it.
 -- recv=payload: host_service_batch(host, timeout, max, true): strings instead of packets.
+-- recv=into: host_service_into(host, timeout, records, max): flat records, no table per event.
 -- gc=1: the collector is stopped and the receiver reports the Lua heap growth per message
 -- (collectgarbage("count")), i.e. the garbage each received message leaves behind.
 local b = require("common")
@@ -31,7 +32,23 @@ if mode == "recv" then
     t_first, cpu_first = now(), cpu()
     kb_first = collectgarbage("count")
   end
-  if o.recv == "batch" or o.recv == "payload" then
+  if o.recv == "into" then
+    local service_into = assert(enet.host_service_into, "this module has no host_service_into")
+    local max, records = o.max or 256, {}
+    while count < n and now() < deadline do
+      local r = service_into(host, 100, records, max)
+      for k = 1, 4 * r, 4 do
+        if records[k] == RECEIVE then
+          from = records[k + 1]
+          bytes = bytes + #records[k + 3]
+          count = count + 1
+          if count == 1 then
+            first()
+          end
+        end
+      end
+    end
+  elseif o.recv == "batch" or o.recv == "payload" then
     local batch = assert(enet.host_service_batch, "this module has no host_service_batch")
     local max = o.max or 256
     local strings = o.recv == "payload"

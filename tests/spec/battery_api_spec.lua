@@ -133,6 +133,7 @@ local function good_args(name, o)
     host_connect = { o.client, { host = "127.0.0.1", port = o.server:address().port }, 1, 0 },
     host_service = { o.destroyed_host, 0 },
     host_service_batch = { o.destroyed_host, 0 },
+    host_service_into = { o.destroyed_host, 0, {} },
     host_broadcast = { o.server, 0, o.packet },
     host_channel_limit = { o.server, 2 },
     host_bandwidth_limit = { o.server, 0, 0 },

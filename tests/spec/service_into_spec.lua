@@ -1,0 +1,185 @@
+-- host_service_into (flat event records in the caller's table) and host_service_batch: the
+-- fast receive paths must report exactly what host_service reports, under every interpreter.
+
+local H = dofile((debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./") .. "helper.lua")
+local enet = H.enet
+local CONNECT, DISCONNECT, RECEIVE = enet.EVENT_TYPE_CONNECT, enet.EVENT_TYPE_DISCONNECT, enet.EVENT_TYPE_RECEIVE
+
+-- Services `host` with host_service_into (and `other` with host_service) until `want` records
+-- arrived or about `max_ms` idle milliseconds passed; returns the records as tables.
+local function collect_into(host, other, want, max_ms, max)
+  local got, out = {}, {}
+  local idle, give_up = 0, os.time() + math.ceil((max_ms or 5000) / 1000) + 1
+  while #got < want and idle < (max_ms or 5000) and os.time() <= give_up do
+    if other then
+      other:service(0)
+    end
+    local n = host:service_into(1, out, max)
+    assert(n >= 0, "host_service_into failed")
+    if max then
+      assert(n <= max, "more records than max")
+    end
+    if n == 0 then
+      idle = idle + 1
+    end
+    for k = 1, 4 * n, 4 do
+      got[#got + 1] = { type = out[k], peer = out[k + 1], x = out[k + 2], y = out[k + 3] }
+    end
+  end
+  return got
+end
+
+describe("host_service_into", function()
+  it("reports connect, receive and disconnect as records of four", function()
+    local server = H.server(4, 3)
+    local client = assert(enet.host_create(nil, 1, 3))
+    local cpeer = client:connect({ host = H.LOOPBACK, port = H.port_of(server) }, 3, 77)
+    local got = collect_into(server, client, 1)
+    assert.are.equal(1, #got)
+    assert.are.equal(CONNECT, got[1].type)
+    assert.are.equal(77, got[1].x)
+    assert.is_nil(got[1].y)
+    local speer = got[1].peer
+    assert.are.equal("userdata", type(speer))
+
+    local payloads = { "a\0b", "", H.binary(3000, 3) }
+    for i, p in ipairs(payloads) do
+      assert.are.equal(0, cpeer:send(i - 1, p, enet.PACKET_FLAG_RELIABLE))
+    end
+    got = collect_into(server, client, #payloads)
+    assert.are.equal(#payloads, #got)
+    for i, r in ipairs(got) do
+      assert.are.equal(RECEIVE, r.type)
+      assert.is_true(rawequal(speer, r.peer), "receive record carries another peer handle")
+      assert.are.equal(i - 1, r.x)
+      assert.is_true(r.y == payloads[i], "payload " .. i .. " differs")
+    end
+
+    cpeer:disconnect(4242)
+    got = collect_into(server, client, 1)
+    assert.are.equal(1, #got)
+    assert.are.equal(DISCONNECT, got[1].type)
+    assert.is_true(rawequal(speer, got[1].peer))
+    assert.are.equal(4242, got[1].x)
+    assert.are.equal("disconnect", got[1].y)
+    client:destroy()
+    server:destroy()
+  end)
+
+  it("gives the same peer handles as host_connect and host_service", function()
+    local server, client, cpeer, speer = H.connected_pair()
+    assert.are.equal(0, speer:send(0, "to client"))
+    local got = collect_into(client, server, 1)
+    assert.are.equal(1, #got)
+    assert.is_true(rawequal(cpeer, got[1].peer), "not the handle host_connect returned")
+    assert.are.equal(0, cpeer:send(0, "to server"))
+    got = collect_into(server, client, 1)
+    assert.is_true(rawequal(speer, got[1].peer), "not the handle of the connect event")
+    client:destroy()
+    server:destroy()
+  end)
+
+  it("makes a new handle when the old one was collected, and keeps it for the connection", function()
+    local server, client, cpeer, speer = H.connected_pair()
+    local address = tostring(speer)
+    local weak = setmetatable({ speer }, { __mode = "v" })
+    speer = nil -- luacheck: ignore 311
+    H.gc()
+    assert.is_nil(weak[1], "the handle was not collected: the test would not test anything")
+    cpeer:send(0, "one")
+    cpeer:send(0, "two")
+    local got = collect_into(server, client, 2)
+    assert.are.equal(2, #got)
+    assert.are.equal("userdata", type(got[1].peer))
+    assert.is_true(rawequal(got[1].peer, got[2].peer), "two handles for one connection")
+    assert.are.equal(address, tostring(got[1].peer))
+    client:destroy()
+    server:destroy()
+  end)
+
+  it("returns at most max records, in order, and leaves the rest of the table alone", function()
+    local server, client, cpeer = H.connected_pair()
+    for i = 1, 50 do
+      cpeer:send(0, tostring(i), enet.PACKET_FLAG_RELIABLE)
+    end
+    client:flush()
+    local out = { [1000] = "keep" }
+    local seen, calls = {}, 0
+    local give_up = os.time() + 6
+    while #seen < 50 and calls < 20000 and os.time() <= give_up do
+      calls = calls + 1
+      local n = server:service_into(1, out, 7)
+      assert.is_true(n >= 0 and n <= 7, "n = " .. tostring(n))
+      for k = 1, 4 * n, 4 do
+        assert.are.equal(RECEIVE, out[k])
+        seen[#seen + 1] = out[k + 3]
+      end
+    end
+    assert.are.equal(50, #seen)
+    for i = 1, 50 do
+      assert.are.equal(tostring(i), seen[i])
+    end
+    assert.are.equal("keep", out[1000])
+    assert.are.equal(0, enet.host_service_into(server, 0, out))
+    client:destroy()
+    server:destroy()
+  end)
+
+  it("returns -1 and a message for a destroyed host, and names bad arguments", function()
+    local server = H.server(1, 1)
+    local err = H.error_of(enet.host_service_into, server, 0, nil)
+    assert.are.equal("bad argument #3 to 'host_service_into' (table expected, got nil)", err)
+    err = H.error_of(enet.host_service_into, server, 0, {}, 0)
+    assert.is_truthy(err:match("^bad argument #4 to 'host_service_into' %(max must be between 1 and 65536"))
+    err = H.error_of(enet.host_service_into, server, "soon", {})
+    assert.is_truthy(err:match("^bad argument #2 to 'host_service_into'"))
+    err = H.error_of(enet.host_service_into, 42, 0, {})
+    assert.are.equal("bad argument #1 to 'host_service_into' (ENetHost expected, got number)", err)
+    server:destroy()
+    local n, message = server:service_into(0, {})
+    assert.are.equal(-1, n)
+    assert.are.equal("string", type(message))
+  end)
+end)
+
+describe("host_service_batch", function()
+  it("builds the same event tables as host_service", function()
+    local server = H.server(4, 2)
+    local client = assert(enet.host_create(nil, 1, 2))
+    local cpeer = client:connect({ host = H.LOOPBACK, port = H.port_of(server) }, 2, 9)
+    local events, give_up = {}, os.time() + 6
+    local function drain(want, payload)
+      while #events < want and os.time() <= give_up do
+        client:service(0)
+        local n, list = server:service_batch(1, 16, payload)
+        assert.are.equal(n, #list)
+        for _, e in ipairs(list) do
+          events[#events + 1] = e
+        end
+      end
+    end
+    drain(1)
+    assert.are.same({ "connect", 9, 0, nil, nil }, { H.type_name(events[1].type), events[1].data,
+      events[1].channelID, events[1].packet, events[1].reason })
+    local speer = events[1].peer
+    cpeer:send(1, "packet")
+    drain(2)
+    assert.are.equal(RECEIVE, events[2].type)
+    assert.are.equal("packet", events[2].packet:data())
+    assert.are.equal(1, events[2].channelID)
+    assert.are.equal(0, events[2].data)
+    assert.is_true(rawequal(speer, events[2].peer))
+    cpeer:send(0, "string")
+    drain(3, true)
+    assert.are.equal("string", events[3].payload)
+    assert.is_nil(events[3].packet)
+    cpeer:disconnect(5)
+    drain(4)
+    assert.are.equal(DISCONNECT, events[4].type)
+    assert.are.equal(5, events[4].data)
+    assert.are.equal("disconnect", events[4].reason)
+    assert.is_true(rawequal(speer, events[4].peer))
+    client:destroy()
+    server:destroy()
+  end)
+end)
