@@ -795,6 +795,76 @@ end
 print(received)  --> 3]],
   },
   {
+    name = "host_service_into",
+    method = "service_into",
+    group = "hosts",
+    class = "ENetHost",
+    summary = "The fastest receive: every ready event as flat records in a table you reuse.",
+    description = "Waits and takes events exactly like `host_service_batch`, but makes no table "
+      .. "per event: event `i` (1..`n`) is written to `out[4i-3]` .. `out[4i]` as *type*, "
+      .. "*peer*, then *channelID* and *payload* (a string) for a receive event, *data* and "
+      .. "*reason* for a disconnect event, *data* and nil for a connect event. Entries past "
+      .. "`out[4n]` are left as they were, so one table can serve every frame. The peer handles "
+      .. "are the same userdata `host_service` gives. This is the path docs/performance.md "
+      .. "measures as closest to C ENet.",
+    args = {
+      host_arg(),
+      {
+        name = "timeout",
+        type = "number",
+        optional = true,
+        default = "1000",
+        range = ">= 0",
+        description = "Milliseconds to wait for the first event; fractions round up.",
+      },
+      {
+        name = "out",
+        type = "table",
+        description = "Receives the records; only `out[1]` .. `out[4n]` are written.",
+      },
+      {
+        name = "max",
+        type = "integer",
+        optional = true,
+        default = "256",
+        range = "1..65536",
+        description = "At most this many events per call; the rest wait for the next call.",
+      },
+    },
+    returns = {
+      {
+        when = "`n` events were written (0: none before the timeout)",
+        values = { { name = "n", type = "integer" } },
+      },
+      {
+        when = "the host has been destroyed",
+        failure = true,
+        values = { { name = "n", type = "integer", value = "-1" }, { name = "message", type = "string" } },
+      },
+    },
+    raises = {
+      NOT_HOST,
+      "`timeout` is not a number, is negative or NaN.",
+      "`out` is not a table.",
+      "`max` is not an integer in 1..65536.",
+    },
+    setup = "connection",
+    example = [[
+for i = 1, 3 do peer:send(0, "message " .. i) end
+client:flush()
+local records, got = {}, {}
+for _ = 1, 200 do                            -- one call per frame
+  local n = server:service_into(5, records)
+  for k = 1, 4 * n, 4 do
+    local kind, from, channel, payload = records[k], records[k + 1], records[k + 2], records[k + 3]
+    if kind == enet.EVENT_TYPE_RECEIVE then got[#got + 1] = payload .. " on " .. channel end
+    assert(from)
+  end
+  if #got == 3 then break end
+end
+print(table.concat(got, ", "))  --> message 1 on 0, message 2 on 0, message 3 on 0]],
+  },
+  {
     name = "host_check_events",
     method = "check_events",
     group = "hosts",

@@ -253,6 +253,47 @@ function enet.host_service_batch(host, timeout, max, payload) end
 ---@return ENetEvent[]|string events_or_message
 function ENetHost:service_batch(timeout, max, payload) end
 
+---The fastest receive: every ready event as flat records in a table you reuse.
+---
+---Waits and takes events exactly like `host_service_batch`, but makes no table per event: event `i` (1..`n`) is written to `out[4i-3]` .. `out[4i]` as *type*, *peer*, then *channelID* and *payload* (a string) for a receive event, *data* and *reason* for a disconnect event, *data* and nil for a connect event. Entries past `out[4n]` are left as they were, so one table can serve every frame. The peer handles are the same userdata `host_service` gives. This is the path docs/performance.md measures as closest to C ENet.
+---
+---Returns:
+---* `n`: `n` events were written (0: none before the timeout)
+---* `-1, message`: failure, the host has been destroyed
+---
+---Raises an error when:
+---* `host` is not an ENetHost.
+---* `timeout` is not a number, is negative or NaN.
+---* `out` is not a table.
+---* `max` is not an integer in 1..65536.
+---@param host ENetHost The host.
+---@param timeout? number Milliseconds to wait for the first event; fractions round up. (default `1000`, range >= 0)
+---@param out table Receives the records; only `out[1]` .. `out[4n]` are written.
+---@param max? integer At most this many events per call; the rest wait for the next call. (default `256`, range 1..65536)
+---@return integer n
+---@return string? message
+function enet.host_service_into(host, timeout, out, max) end
+
+---The fastest receive: every ready event as flat records in a table you reuse.
+---
+---Waits and takes events exactly like `host_service_batch`, but makes no table per event: event `i` (1..`n`) is written to `out[4i-3]` .. `out[4i]` as *type*, *peer*, then *channelID* and *payload* (a string) for a receive event, *data* and *reason* for a disconnect event, *data* and nil for a connect event. Entries past `out[4n]` are left as they were, so one table can serve every frame. The peer handles are the same userdata `host_service` gives. This is the path docs/performance.md measures as closest to C ENet.
+---
+---Returns:
+---* `n`: `n` events were written (0: none before the timeout)
+---* `-1, message`: failure, the host has been destroyed
+---
+---Raises an error when:
+---* `host` is not an ENetHost.
+---* `timeout` is not a number, is negative or NaN.
+---* `out` is not a table.
+---* `max` is not an integer in 1..65536.
+---@param timeout? number Milliseconds to wait for the first event; fractions round up. (default `1000`, range >= 0)
+---@param out table Receives the records; only `out[1]` .. `out[4n]` are written.
+---@param max? integer At most this many events per call; the rest wait for the next call. (default `256`, range 1..65536)
+---@return integer n
+---@return string? message
+function ENetHost:service_into(timeout, out, max) end
+
 ---Returns an event already received, without touching the socket.
 ---
 ---Like `host_service(host, 0)` but never sends or receives: it only hands out events that an earlier `host_service` already took in.
