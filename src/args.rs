@@ -3,7 +3,10 @@
 
 use std::ops::RangeInclusive;
 
-use mlua::Value;
+use std::os::raw::c_int;
+
+use mlua::state::RawLua;
+use mlua::{ffi, FromLua, Lua, Value};
 
 use crate::error::{bad_argument, type_error, Result};
 
@@ -109,5 +112,71 @@ pub fn opt_boolean(value: &Value, func: &str, pos: usize) -> Result<bool> {
         Value::Nil => Ok(false),
         Value::Boolean(b) => Ok(*b),
         other => Err(type_error(func, pos, "boolean", other)),
+    }
+}
+
+/// An argument that is usually a string, read off the Lua stack without taking an mlua
+/// reference (which costs a slot in mlua's reference thread and a drop): `peer_send`'s data.
+pub enum StackBytes {
+    /// A string argument: its bytes, valid only while the called function runs (the string
+    /// stays on the Lua stack, alive and unmoved, until it returns).
+    Bytes(*const u8, usize),
+    /// Anything else.
+    Other(Value),
+}
+
+impl FromLua for StackBytes {
+    fn from_lua(value: Value, _: &Lua) -> mlua::Result<Self> {
+        // Not read off the stack: keep the reference, so the string stays alive.
+        Ok(StackBytes::Other(value))
+    }
+
+    unsafe fn from_stack(idx: c_int, lua: &RawLua) -> mlua::Result<Self> {
+        let state = lua.state();
+        // SAFETY: idx is an argument slot of the running call (mlua's from_stack contract).
+        unsafe {
+            if ffi::lua_type(state, idx) == ffi::LUA_TSTRING {
+                let mut len = 0;
+                let data = ffi::lua_tolstring(state, idx, &mut len);
+                return Ok(StackBytes::Bytes(data.cast(), len));
+            }
+            Ok(StackBytes::Other(Value::from_stack(idx, lua)?))
+        }
+    }
+}
+
+/// A userdata argument of class `T`, borrowed straight off the Lua stack (no mlua reference);
+/// anything else is kept as a `Value` for the error message.
+pub enum StackUserData<T: 'static> {
+    Borrowed(mlua::UserDataRef<T>),
+    Other(Value),
+}
+
+impl<T: 'static> StackUserData<T> {
+    /// The borrowed `T`, or the `bad argument` error `userdata` would give.
+    pub fn get(self, func: &str, pos: usize, class: &str) -> Result<mlua::UserDataRef<T>> {
+        match self {
+            StackUserData::Borrowed(r) => Ok(r),
+            StackUserData::Other(Value::UserData(ud)) if ud.is::<T>() => Ok(ud.borrow::<T>()?),
+            StackUserData::Other(other) => Err(type_error(func, pos, class, &other)),
+        }
+    }
+}
+
+impl<T: 'static> FromLua for StackUserData<T> {
+    fn from_lua(value: Value, _: &Lua) -> mlua::Result<Self> {
+        Ok(StackUserData::Other(value))
+    }
+
+    unsafe fn from_stack(idx: c_int, lua: &RawLua) -> mlua::Result<Self> {
+        // SAFETY: idx is an argument slot of the running call (mlua's from_stack contract).
+        unsafe {
+            if ffi::lua_type(lua.state(), idx) == ffi::LUA_TUSERDATA {
+                if let Ok(r) = mlua::UserDataRef::<T>::from_stack(idx, lua) {
+                    return Ok(StackUserData::Borrowed(r));
+                }
+            }
+            Ok(StackUserData::Other(Value::from_stack(idx, lua)?))
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use mlua::{AnyUserData, Lua, MetaMethod, UserData, UserDataFields, UserDataMethods, Value};
 
-use crate::args;
+use crate::args::{self, StackBytes, StackUserData};
 use crate::error::{bad_argument, Result};
 use crate::registry::{class_methods, Registry};
 
@@ -107,21 +107,33 @@ pub fn flags_arg(value: &Value, func: &str, pos: usize) -> Result<u32> {
     Ok(flags)
 }
 
-fn packet_create(lua: &Lua, (data, flags): (Value, Value)) -> Result<(Value, Option<String>)> {
-    let data = args::bytes(&data, "packet_create", 1)?;
-    let flags = flags_arg(&flags, "packet_create", 2)?;
-    let bytes = data.as_bytes();
+fn packet_create(lua: &Lua, (data, flags): (StackBytes, Value)) -> Result<(Value, Option<String>)> {
+    let flags_of = |flags| flags_arg(flags, "packet_create", 2);
+    let packet = match data {
+        StackBytes::Bytes(data, len) => {
+            // SAFETY: the string is an argument of this call, alive until it returns.
+            let bytes = unsafe { std::slice::from_raw_parts(data, len) };
+            checked_create(bytes, flags_of(&flags)?)
+        }
+        StackBytes::Other(value) => {
+            let data = args::bytes(&value, "packet_create", 1)?;
+            checked_create(&data.as_bytes(), flags_of(&flags)?)
+        }
+    };
+    Ok(match packet {
+        Ok(packet) => (Value::UserData(lua.create_userdata(packet)?), None),
+        Err(message) => (Value::Nil, Some(message)),
+    })
+}
+
+fn checked_create(bytes: &[u8], flags: u32) -> std::result::Result<Packet, String> {
     if bytes.len() > MAX_SIZE {
-        return Ok((
-            Value::Nil,
-            Some(format!(
-                "packet too large ({} bytes, limit {MAX_SIZE})",
-                bytes.len()
-            )),
+        return Err(format!(
+            "packet too large ({} bytes, limit {MAX_SIZE})",
+            bytes.len()
         ));
     }
-    let packet = lua.create_userdata(Packet::create(&bytes, flags))?;
-    Ok((Value::UserData(packet), None))
+    Ok(Packet::create(bytes, flags))
 }
 
 fn packet_destroy(_: &Lua, packet: Value) -> Result<()> {
@@ -131,9 +143,8 @@ fn packet_destroy(_: &Lua, packet: Value) -> Result<()> {
     Ok(())
 }
 
-fn packet_data(lua: &Lua, packet: Value) -> Result<Option<mlua::LuaString>> {
-    let ud = arg(&packet, "packet_data", 1)?;
-    let this = ud.borrow::<Packet>()?;
+fn packet_data(lua: &Lua, packet: StackUserData<Packet>) -> Result<Option<mlua::LuaString>> {
+    let this = packet.get("packet_data", 1, "ENetPacket")?;
     Ok(match &this.enet {
         Some(p) => Some(lua.create_string(p.data())?),
         None => None,

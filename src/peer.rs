@@ -8,7 +8,7 @@ use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataFields, UserDa
 use rusty_enet::{PeerID, PeerState};
 
 use crate::address;
-use crate::args;
+use crate::args::{self, StackBytes, StackUserData};
 use crate::error::Result;
 use crate::host::{self, Shared};
 use crate::packet::{self, Packet};
@@ -271,15 +271,22 @@ fn status(done: Option<std::result::Result<(), String>>) -> Status {
 
 fn peer_send(
     _: &Lua,
-    (peer, channel, packet, flags): (Value, Value, Value, Value),
+    (peer, channel, packet, flags): (StackUserData<Peer>, Value, StackBytes, Value),
 ) -> Result<Status> {
     const F: &str = "peer_send";
-    let this = arg(&peer, F, 1)?;
+    let this = peer.get(F, 1, "ENetPeer")?;
     let channel = args::integer_in(&channel, F, 2, "channelID", 0..=host::MAX_CHANNELS - 1)? as u8;
     // A Lua string is sent directly (no ENetPacket object): the common case made cheap.
-    let packet = match &packet {
-        Value::String(s) => packet::enet_packet(&s.as_bytes(), packet::flags_arg(&flags, F, 4)?),
-        other => match packet::arg(other, F, 3)?.borrow::<Packet>()?.enet() {
+    let packet = match packet {
+        StackBytes::Bytes(data, len) => {
+            // SAFETY: the string is an argument of this call, alive until it returns.
+            let bytes = unsafe { std::slice::from_raw_parts(data, len) };
+            packet::enet_packet(bytes, packet::flags_arg(&flags, F, 4)?)
+        }
+        StackBytes::Other(Value::String(s)) => {
+            packet::enet_packet(&s.as_bytes(), packet::flags_arg(&flags, F, 4)?)
+        }
+        StackBytes::Other(other) => match packet::arg(&other, F, 3)?.borrow::<Packet>()?.enet() {
             Some(p) => p.clone(),
             None => return Ok((-1, Some("packet has been destroyed".into()))),
         },
