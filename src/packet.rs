@@ -1,10 +1,10 @@
 //! ENetPacket: a Lua handle on a rusty_enet packet, with the flags kept here (defect B4:
 //! rusty_enet's `Packet::kind()` always answers `Reliable`).
 
-use mlua::{AnyUserData, Lua, MetaMethod, UserData, UserDataFields, UserDataMethods, Value};
+use mlua::{ffi, AnyUserData, Lua, MetaMethod, UserData, UserDataFields, UserDataMethods, Value};
 
 use crate::args::{self, StackBytes, StackUserData};
-use crate::error::{bad_argument, Result};
+use crate::error::{bad_argument, type_name, Result};
 use crate::registry::{class_methods, Registry};
 
 pub const FLAG_RELIABLE: u32 = 1;
@@ -155,4 +155,51 @@ fn packet_flags(_: &Lua, packet: Value) -> Result<Option<u32>> {
     let ud = arg(&packet, "packet_flags", 1)?;
     let this = ud.borrow::<Packet>()?;
     Ok(this.enet.as_ref().and(this.flags))
+}
+
+/// Packets made from the strings `list[1]` .. `list[#list]`, read with raw C API calls (no mlua
+/// reference per element): the bulk path of `peer_send_many`.
+pub fn from_list(
+    lua: &Lua,
+    list: &mlua::Table,
+    flags: u32,
+    func: &str,
+    pos: usize,
+) -> Result<Vec<rusty_enet::Packet>> {
+    let mut packets = Vec::new();
+    let mut bad = None;
+    // SAFETY: the closure reads the table exec_raw pushed at index 1 and pops what it pushes;
+    // it only converts actual strings, so nothing in it can raise a Lua error.
+    unsafe {
+        lua.exec_raw::<()>(list, |l| {
+            let n = ffi::lua_rawlen(l, 1);
+            packets.reserve(n);
+            for i in 1..=n {
+                ffi::lua_rawgeti(l, 1, i as ffi::lua_Integer);
+                if ffi::lua_type(l, -1) != ffi::LUA_TSTRING {
+                    ffi::lua_pop(l, 1);
+                    bad = Some(i);
+                    return;
+                }
+                let mut len = 0;
+                let data = ffi::lua_tolstring(l, -1, &mut len);
+                packets.push(enet_packet(
+                    std::slice::from_raw_parts(data.cast(), len),
+                    flags,
+                ));
+                ffi::lua_pop(l, 1);
+            }
+        })?;
+    }
+    match bad {
+        None => Ok(packets),
+        Some(i) => Err(bad_argument(
+            func,
+            pos,
+            format!(
+                "string expected at index {i}, got {}",
+                type_name(&list.raw_get::<Value>(i)?)
+            ),
+        )),
+    }
 }

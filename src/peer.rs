@@ -9,7 +9,7 @@ use rusty_enet::{PeerID, PeerState};
 
 use crate::address;
 use crate::args::{self, StackBytes, StackUserData};
-use crate::error::Result;
+use crate::error::{type_error, Result};
 use crate::host::{self, Shared};
 use crate::packet::{self, Packet};
 use crate::registry::{class_methods, Registry};
@@ -223,6 +223,7 @@ fn arg(value: &Value, func: &str, pos: usize) -> Result<mlua::UserDataRef<Peer>>
 
 pub fn register(reg: &mut Registry) -> mlua::Result<()> {
     reg.method("peer_send", peer_send)?;
+    reg.method("peer_send_many", peer_send_many)?;
     reg.method("peer_disconnect", |_, (p, d): (Value, Value)| {
         disconnect(p, d, "peer_disconnect", |p, d| p.disconnect(d), false)
     })?;
@@ -294,6 +295,31 @@ fn peer_send(
     Ok(status(
         this.with(F, |p, slot| send(p, slot, channel, packet))?,
     ))
+}
+
+/// Sends every string of a list, in order, in one call: the per-call cost of `peer_send` paid
+/// once per list instead of once per message.
+fn peer_send_many(
+    lua: &Lua,
+    (peer, channel, list, flags): (StackUserData<Peer>, Value, Value, Value),
+) -> Result<Status> {
+    const F: &str = "peer_send_many";
+    let this = peer.get(F, 1, "ENetPeer")?;
+    let channel = args::integer_in(&channel, F, 2, "channelID", 0..=host::MAX_CHANNELS - 1)? as u8;
+    let Value::Table(list) = list else {
+        return Err(type_error(F, 3, "table", &list));
+    };
+    let flags = packet::flags_arg(&flags, F, 4)?;
+    let packets = packet::from_list(lua, &list, flags, F, 3)?;
+    Ok(status(this.with(F, |p, slot| {
+        let total = packets.len();
+        for (i, packet) in packets.into_iter().enumerate() {
+            send(p, slot, channel, packet).map_err(|message| {
+                format!("{message} (at index {}; {i} of {total} sent)", i + 1)
+            })?;
+        }
+        Ok(())
+    })?))
 }
 
 fn send(

@@ -139,6 +139,7 @@ local function good_args(name, o)
     host_bandwidth_limit = { o.server, 0, 0 },
     packet_create = { "data", 1 },
     peer_send = { o.peer, 0, o.packet },
+    peer_send_many = { o.peer, 0, { "data" } },
     peer_ping_interval = { o.peer, 500 },
     peer_timeout = { o.peer, 32, 5000, 30000 },
     peer_throttle_configure = { o.peer, 5000, 2, 2 },

@@ -1,5 +1,6 @@
--- host_service_into (flat event records in the caller's table) and host_service_batch: the
--- fast receive paths must report exactly what host_service reports, under every interpreter.
+-- The fast paths: host_service_into (flat event records in the caller's table) and
+-- host_service_batch must report exactly what host_service reports, and peer_send_many must
+-- deliver exactly what the same peer_send calls would, under every interpreter.
 
 local H = dofile((debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./") .. "helper.lua")
 local enet = H.enet
@@ -179,6 +180,78 @@ describe("host_service_batch", function()
     assert.are.equal(5, events[4].data)
     assert.are.equal("disconnect", events[4].reason)
     assert.is_true(rawequal(speer, events[4].peer))
+    client:destroy()
+    server:destroy()
+  end)
+end)
+
+describe("peer_send_many", function()
+  -- Receives on `server` until `want` messages or `calls` service calls (about 1 ms each when
+  -- idle; default 5000) or 6 s of wall clock.
+  local function drain(server, client, want, calls)
+    local got, out = {}, {}
+    local give_up, left = os.time() + 6, calls or 5000
+    while #got < want and left > 0 and os.time() <= give_up do
+      left = left - 1
+      client:service(0)
+      local n = server:service_into(1, out)
+      for k = 1, 4 * n, 4 do
+        if out[k] == RECEIVE then
+          got[#got + 1] = { channel = out[k + 2], data = out[k + 3] }
+        end
+      end
+    end
+    return got
+  end
+
+  it("sends every string of the list, in order, on the channel given", function()
+    local server, client, cpeer = H.connected_pair({ channels = 2 })
+    local list = {}
+    for i = 1, 300 do
+      list[i] = i % 7 == 0 and "" or ("message " .. i .. "\0" .. string.rep("x", i))
+    end
+    assert.are.equal(0, cpeer:send_many(1, list, enet.PACKET_FLAG_RELIABLE))
+    assert.are.equal(0, enet.peer_send_many(cpeer, 0, { "last" }))
+    local got = drain(server, client, 301)
+    assert.are.equal(301, #got)
+    for i = 1, 300 do
+      assert.are.equal(1, got[i].channel)
+      assert.is_true(got[i].data == list[i], "message " .. i .. " differs")
+    end
+    assert.are.same({ channel = 0, data = "last" }, got[301])
+    assert.are.equal(0, cpeer:send_many(0, {}))
+    client:destroy()
+    server:destroy()
+  end)
+
+  it("queues while connecting like peer_send, and fails on a stale peer", function()
+    local server = H.server(2, 1)
+    local client = assert(enet.host_create(nil, 1, 1))
+    local cpeer = client:connect({ host = H.LOOPBACK, port = H.port_of(server) }, 1)
+    assert.are.equal(0, cpeer:send_many(0, { "early 1", "early 2" }))
+    local got = drain(server, client, 2)
+    assert.are.same({ "early 1", "early 2" }, { got[1] and got[1].data, got[2] and got[2].data })
+    cpeer:disconnect_now()
+    local rc, message = cpeer:send_many(0, { "late" })
+    assert.are.equal(-1, rc)
+    assert.are.equal("string", type(message))
+    client:destroy()
+    server:destroy()
+  end)
+
+  it("names bad arguments, and sends nothing when an element is not a string", function()
+    local server, client, cpeer = H.connected_pair()
+    local err = H.error_of(enet.peer_send_many, cpeer, 0, { "a", "b", 3 })
+    assert.are.equal("bad argument #3 to 'peer_send_many' (string expected at index 3, got number)", err)
+    err = H.error_of(enet.peer_send_many, cpeer, 0, "a")
+    assert.are.equal("bad argument #3 to 'peer_send_many' (table expected, got string)", err)
+    err = H.error_of(enet.peer_send_many, cpeer, 300, { "a" })
+    assert.is_truthy(err:match("^bad argument #2 to 'peer_send_many'"))
+    err = H.error_of(enet.peer_send_many, cpeer, 0, { "a" }, "reliable")
+    assert.is_truthy(err:match("^bad argument #4 to 'peer_send_many'"))
+    err = H.error_of(enet.peer_send_many, server, 0, { "a" })
+    assert.are.equal("bad argument #1 to 'peer_send_many' (ENetPeer expected, got ENetHost)", err)
+    assert.are.equal(0, #drain(server, client, 1, 300))
     client:destroy()
     server:destroy()
   end)
