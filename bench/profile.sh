@@ -40,7 +40,7 @@ echo "== instructions per 64 B reliable message, both hosts in one process, $N m
 valgrind --tool=callgrind --callgrind-out-file="$dir/cg.c" "$out/bin/enet_bench" loop n="$N" >/dev/null 2>&1
 report "$dir/cg.c" "C ENet"
 for fl in $FLAVOURS; do
-  for cfg in "seed seed" "string seed" "string batch" "string payload" "string into"; do
+  for cfg in "seed seed" "string seed" "string batch" "string payload" "string into" "many into"; do
     set -- $cfg
     f=$dir/cg.$fl.$1.$2
     LUA_CPATH="$out/$fl/?.so;;" LUA_PATH="$root/bench/lua/?.lua;;" \

@@ -60,7 +60,9 @@ local function ratio(a, b)
   return string.format("%.2fx", a / b)
 end
 
-local VARIANT_RANK = { block = 1, poll = 2, seed = 3, string = 4, batch = 5, payload = 6, into = 7, ["c-server"] = 8 }
+local VARIANT_RANK = {
+  block = 1, poll = 2, seed = 3, string = 4, batch = 5, payload = 6, into = 7, many = 8, ["c-server"] = 9,
+}
 
 --- The implementations present for a bench, C and raw UDP first, then Lua flavours.
 local function impls(bench)

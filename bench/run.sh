@@ -173,13 +173,14 @@ if enabled stream; then
         fi
         if "$(interpreter "$fl")" -e "package.cpath='$out/$fl/?.so;'..package.cpath
             os.exit(require('module_enet').host_service_into and 0 or 1)" 2>/dev/null; then
-          variants="$variants into"
+          variants="$variants into many"
         fi
         for variant in $variants; do
           send=$variant recv=seed
           [ "$variant" = batch ] && send=string recv=batch
           [ "$variant" = payload ] && send=string recv=payload
           [ "$variant" = into ] && send=string recv=into
+          [ "$variant" = many ] && send=many recv=into
           pair "bench=stream impl=$fl variant=$variant size=$size round=$round" 60 \
             "$(lua_cmd "$fl" stream.lua recv n=$n size=$size recv=$recv limit=40)" \
             "$(lua_cmd "$fl" stream.lua send n=$n size=$size batch=$batch send=$send limit=40)"

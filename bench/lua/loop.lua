@@ -2,7 +2,7 @@
 -- same Lua state, `batch` per frame, and the server drains its events every frame. No second
 -- process and no timing-dependent retransmissions, so an instruction count (bench/profile.sh,
 -- valgrind --tool=callgrind) is repeatable and directly comparable with `enet_bench loop`.
---   loop.lua n=20000 size=64 batch=64 send=seed|string recv=seed|batch|payload|into
+--   loop.lua n=20000 size=64 batch=64 send=seed|string|many recv=seed|batch|payload|into
 local b = require("common")
 local enet = b.enet
 local RECEIVE, CONNECT = enet.EVENT_TYPE_RECEIVE, enet.EVENT_TYPE_CONNECT
@@ -25,17 +25,28 @@ while not connected and b.now() < deadline do
 end
 
 local payload = string.rep("l", size)
-local by_string = o.send == "string"
+local by_string, by_many = o.send == "string", o.send == "many"
+local list = {}
+for i = 1, batch do
+  list[i] = payload
+end
 local by_batch, strings = o.recv == "batch" or o.recv == "payload", o.recv == "payload"
 local by_into, records = o.recv == "into", {}
 local sent, received, bytes, calls = 0, 0, 0, 0
 while received < n and b.now() < deadline do
   local k = math.min(batch, n - sent)
-  for _ = 1, k do
-    if by_string then
-      send(peer, 0, payload, RELIABLE)
-    else
-      send(peer, 0, create(payload, RELIABLE))
+  if by_many then
+    for i = k + 1, #list do
+      list[i] = nil
+    end
+    enet.peer_send_many(peer, 0, list, RELIABLE)
+  else
+    for _ = 1, k do
+      if by_string then
+        send(peer, 0, payload, RELIABLE)
+      else
+        send(peer, 0, create(payload, RELIABLE))
+      end
     end
   end
   sent = sent + k

@@ -1,7 +1,8 @@
 -- Stream: one client pushes n reliable packets of `size` bytes; the receiver reports packets/s
 -- and MB/s between its first and last receive, and its CPU time per packet.
 --   stream.lua recv n= size= [recv=seed|batch|payload|into] [gc=1] [limit=S]    prints "PORT n"
---   stream.lua send port=N n= size= [batch=K] [send=seed|string]
+--   stream.lua send port=N n= size= [batch=K] [send=seed|string|many]
+-- send=many: one peer_send_many(peer, 0, list, flags) per frame instead of K peer_send calls.
 -- recv=seed: host_service + packet_data + packet_destroy per event (the seed's loop).
 -- recv=batch: host_service_batch(host, timeout, max), when the module has it.
 -- recv=payload: host_service_batch(host, timeout, max, true): strings instead of packets.
@@ -103,12 +104,22 @@ local batch = o.batch or 256
 local host, peer = b.connect(o.port)
 local payload = string.rep("s", size)
 local send, create, service = enet.peer_send, enet.packet_create, enet.host_service
-local by_string = o.send == "string"
+local by_string, by_many = o.send == "string", o.send == "many"
+local send_many = enet.peer_send_many
+local list = {}
+for i = 1, batch do
+  list[i] = payload
+end
 local sent = 0
 local cpu0, t0 = b.cpu(), b.now()
 while sent < n do
   local k = math.min(batch, n - sent)
-  if by_string then
+  if by_many then
+    for i = k + 1, #list do
+      list[i] = nil
+    end
+    send_many(peer, 0, list, RELIABLE)
+  elseif by_string then
     for _ = 1, k do
       send(peer, 0, payload, RELIABLE)
     end
