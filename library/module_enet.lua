@@ -604,6 +604,47 @@ function enet.peer_send(peer, channelID, packet, flags) end
 ---@return string? message
 function ENetPeer:send(channelID, packet, flags) end
 
+---Queues every string of a list for the peer, in order, in one call.
+---
+---The same as calling `peer_send(peer, channelID, list[i], flags)` for `i` = 1 to `#list`, for the price of one call: the fastest way to push many messages (docs/performance.md). Every element is checked to be a string before anything is queued. A runtime failure part-way (for example the 1024-send queue of a connecting peer filling up) leaves the earlier strings queued; the message says how many.
+---
+---Returns:
+---* `0`: success
+---* `-1, message`: failure, the same conditions as `peer_send`, for the first string that fails (the message names its index and how many were queued before it)
+---
+---Raises an error when:
+---* `peer` is not an ENetPeer.
+---* `channelID` is not an integer in 0..254.
+---* `list` is not a table, or one of its elements is not a string.
+---* `flags` has unknown bits.
+---@param peer ENetPeer The peer.
+---@param channelID integer Channel to send on; must be below the connection's channel count. (range 0..254)
+---@param list string[] The messages, `list[1]` .. `list[#list]`; an empty list sends nothing.
+---@param flags? integer `PACKET_FLAG_*` bits for every message, as for `packet_create`. (default `PACKET_FLAG_RELIABLE`)
+---@return integer status
+---@return string? message
+function enet.peer_send_many(peer, channelID, list, flags) end
+
+---Queues every string of a list for the peer, in order, in one call.
+---
+---The same as calling `peer_send(peer, channelID, list[i], flags)` for `i` = 1 to `#list`, for the price of one call: the fastest way to push many messages (docs/performance.md). Every element is checked to be a string before anything is queued. A runtime failure part-way (for example the 1024-send queue of a connecting peer filling up) leaves the earlier strings queued; the message says how many.
+---
+---Returns:
+---* `0`: success
+---* `-1, message`: failure, the same conditions as `peer_send`, for the first string that fails (the message names its index and how many were queued before it)
+---
+---Raises an error when:
+---* `peer` is not an ENetPeer.
+---* `channelID` is not an integer in 0..254.
+---* `list` is not a table, or one of its elements is not a string.
+---* `flags` has unknown bits.
+---@param channelID integer Channel to send on; must be below the connection's channel count. (range 0..254)
+---@param list string[] The messages, `list[1]` .. `list[#list]`; an empty list sends nothing.
+---@param flags? integer `PACKET_FLAG_*` bits for every message, as for `packet_create`. (default `PACKET_FLAG_RELIABLE`)
+---@return integer status
+---@return string? message
+function ENetPeer:send_many(channelID, list, flags) end
+
 ---Closes the connection gracefully.
 ---
 ---Queued reliable data may be dropped. Both sides get a disconnect event (reason `"disconnect"`) once the remote acknowledges; the remote's event carries `data`. The handle stays usable until that event.
