@@ -423,7 +423,11 @@ fn write_events(
         Err(message) => return Ok((-1, Some(message))),
     };
     let n = events.len() as i64;
-    event::fill(lua, ud, &state, events, out, payload)?;
+    // A frame with nothing to report (the common case of a `service(0)` per frame) costs no
+    // Lua work at all.
+    if n > 0 {
+        event::fill(lua, ud, &state, events, out, payload)?;
+    }
     Ok((n, None))
 }
 
