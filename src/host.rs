@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataFields, UserDataMethods, Value};
-use rusty_enet::{EventNoRef, HostSettings, PeerID};
+use rusty_enet::{EventNoRef, HostSettings, PeerID, PeerState};
 
 use crate::address;
 use crate::args;
@@ -21,6 +21,9 @@ use crate::socket::EnetSocket;
 pub const MAX_PEERS: i64 = 4095;
 pub const MAX_CHANNELS: i64 = 255;
 const DEFAULT_SERVICE_TIMEOUT_MS: u64 = 1000;
+/// Timeout (limit, minimum, maximum in ms) of a half-open incoming connection: 5 s to
+/// acknowledge our VERIFY_CONNECT (4 transmissions at ENet's back-off) instead of 30 s.
+const HANDSHAKE_TIMEOUT: [u32; 3] = [32, 1000, 5000];
 
 pub type EnetHost = rusty_enet::Host<EnetSocket>;
 
@@ -72,6 +75,7 @@ impl State {
                 Ok(Some(event)) => Some(event.no_ref()),
                 _ => None,
             };
+            self.shorten_handshakes();
             if let Some(event) = event {
                 return Some(self.own(event));
             }
@@ -136,12 +140,33 @@ impl State {
         }
     }
 
+    /// ENet keeps a half-open incoming connection (CONNECT received, VERIFY_CONNECT not yet
+    /// acknowledged) for the peer timeout maximum, 30 s: a flood of CONNECTs from spoofed or
+    /// silent sources fills every free slot for that long and locks newcomers out. So whenever a
+    /// CONNECT arrived, half-open peers get HANDSHAKE_TIMEOUT; `connected` restores ENet's
+    /// defaults once the handshake completes.
+    fn shorten_handshakes(&mut self) {
+        let Some(enet) = self.enet.as_mut() else {
+            return;
+        };
+        if !std::mem::take(&mut enet.socket_mut().connect_seen) {
+            return;
+        }
+        let [limit, minimum, maximum] = HANDSHAKE_TIMEOUT;
+        for p in enet.peers_mut() {
+            if p.state() == PeerState::AcknowledgingConnect {
+                p.set_timeout(limit, minimum, maximum);
+            }
+        }
+    }
+
     /// A connection is up: incoming ones get a fresh identity, and sends queued while an
     /// outgoing one was connecting go out in order.
     fn connected(&mut self, slot: usize) {
         let Some(s) = self.slots.get_mut(slot) else {
             return;
         };
+        let incoming = !s.is_outgoing();
         s.begin_incoming_or_confirm();
         let pending = std::mem::take(&mut s.pending);
         let throttle = s.pending_throttle.take();
@@ -150,6 +175,10 @@ impl State {
             .as_mut()
             .and_then(|e| e.get_peer_mut(PeerID(slot)))
         {
+            if incoming {
+                // Undo shorten_handshakes: 0 means ENet's default for each value.
+                p.set_timeout(0, 0, 0);
+            }
             if let Some([interval, acceleration, deceleration]) = throttle {
                 p.set_throttle(interval, acceleration, deceleration);
             }

@@ -53,6 +53,11 @@ impl Slot {
         self.outgoing = true;
     }
 
+    /// `host_connect` made this connection and it is not up yet.
+    pub fn is_outgoing(&self) -> bool {
+        self.outgoing
+    }
+
     /// A connect event: the end of our own handshake, or a new incoming connection.
     pub fn begin_incoming_or_confirm(&mut self) {
         if self.outgoing {

@@ -40,6 +40,8 @@ pub struct EnetSocket {
     dual_stack: bool,
     pub stats: Stats,
     disconnect_sources: Vec<SocketAddr>,
+    /// A CONNECT command arrived since the host last looked (see `State::shorten_handshakes`).
+    pub connect_seen: bool,
 }
 
 impl EnetSocket {
@@ -73,6 +75,7 @@ impl EnetSocket {
             ipv6,
             dual_stack,
             stats: Stats::default(),
+            connect_seen: false,
             disconnect_sources: Vec::new(),
         }
     }
@@ -193,8 +196,12 @@ impl rusty_enet::Socket for EnetSocket {
             };
             match wire::inspect(&buffer[..len]) {
                 Verdict::Malformed => self.stats.dropped_malformed += 1,
-                Verdict::Accept { disconnect } => {
+                Verdict::Accept {
+                    connect,
+                    disconnect,
+                } => {
                     let from = canonical(from);
+                    self.connect_seen |= connect;
                     if disconnect {
                         self.note_disconnect(from);
                     }

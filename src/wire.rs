@@ -2,20 +2,23 @@
 //!
 //! rusty_enet 0.4.1 has defects we cannot patch (see `docs/reliability.md`); the cheap way to
 //! neutralise them is to refuse the datagrams that trigger them. The same walk tells us whether
-//! a datagram carries a DISCONNECT command, which is how a disconnect event learns its reason.
+//! a datagram carries a DISCONNECT command, which is how a disconnect event learns its reason,
+//! or a CONNECT command, which is when half-open connections get their short handshake timeout.
 
 const HEADER_FLAG_COMPRESSED: u16 = 1 << 14;
 const HEADER_FLAG_SENT_TIME: u16 = 1 << 15;
 const COMMAND_MASK: u8 = 0x0f;
 
+const CONNECT: u8 = 2;
 const DISCONNECT: u8 = 4;
 const SEND_UNRELIABLE_FRAGMENT: u8 = 12;
 
 /// What a datagram turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// Hand it to rusty_enet; `disconnect` says it carries a DISCONNECT command.
-    Accept { disconnect: bool },
+    /// Hand it to rusty_enet; `connect` / `disconnect` say it carries a CONNECT / DISCONNECT
+    /// command.
+    Accept { connect: bool, disconnect: bool },
     /// Too short, or shaped to reach a known rusty_enet defect.
     Malformed,
 }
@@ -62,13 +65,14 @@ pub fn inspect(data: &[u8]) -> Verdict {
         // install a compressor, so a compressed datagram cannot be meant for us at all.
         return Verdict::Malformed;
     }
-    let mut disconnect = false;
+    let (mut connect, mut disconnect) = (false, false);
     while at + 4 <= data.len() {
         let command = data[at] & COMMAND_MASK;
         let Some((size, length_at)) = command_layout(command) else {
             break;
         };
         match command {
+            CONNECT => connect = true,
             DISCONNECT => disconnect = true,
             // Defect B3 (unvalidated unreliable-fragment starts let a peer make the host allocate
             // 128 KiB per command) and B2 (their leaked budget): we never send this command, and
@@ -85,7 +89,10 @@ pub fn inspect(data: &[u8]) -> Verdict {
         };
         at += size + payload;
     }
-    Verdict::Accept { disconnect }
+    Verdict::Accept {
+        connect,
+        disconnect,
+    }
 }
 
 #[cfg(test)]
@@ -105,7 +112,13 @@ mod tests {
         let mut d = vec![0x80, 0x01, 0x12, 0x34];
         d.extend_from_slice(&[0x81, 0, 0, 1, 0, 1, 0, 2]); // acknowledge
         d.extend_from_slice(&[0x84, 0xff, 0, 2, 0, 0, 0, 7]); // disconnect
-        assert_eq!(inspect(&d), Verdict::Accept { disconnect: true });
+        assert_eq!(
+            inspect(&d),
+            Verdict::Accept {
+                connect: false,
+                disconnect: true
+            }
+        );
     }
 
     #[test]
@@ -113,7 +126,27 @@ mod tests {
         let mut d = vec![0x00, 0x01];
         d.extend_from_slice(&[0x86, 0, 0, 1, 0, 4, 4, 4, 4, 4]); // reliable, 4 bytes: 0x04...
         d.extend_from_slice(&[0x05, 0, 0, 2]); // ping
-        assert_eq!(inspect(&d), Verdict::Accept { disconnect: false });
+        assert_eq!(
+            inspect(&d),
+            Verdict::Accept {
+                connect: false,
+                disconnect: false
+            }
+        );
+    }
+
+    #[test]
+    fn finds_connect() {
+        let mut d = vec![0x8f, 0xff, 0x12, 0x34];
+        d.extend_from_slice(&[0x82, 0xff, 0, 1]); // connect: 48 bytes in all
+        d.extend_from_slice(&[0; 44]);
+        assert_eq!(
+            inspect(&d),
+            Verdict::Accept {
+                connect: true,
+                disconnect: false
+            }
+        );
     }
 
     #[test]
