@@ -1291,7 +1291,11 @@ assert(peer:ping_interval(1000) == 0)]],
       .. "every try. The peer is dropped once that backoff has reached `limit` (a factor: 32 "
       .. "means the sixth try) and `minimum` ms have passed since the oldest unacknowledged "
       .. "packet was sent, or once `maximum` ms have passed in any case. Its disconnect event "
-      .. "then says `reason = \"timeout\"`.",
+      .. "then says `reason = \"timeout\"`.\n\n"
+      .. "An incoming connection whose handshake is not yet acknowledged (it has no handle yet) "
+      .. "is given up after 5 s instead of `maximum`, so a flood of connect requests cannot hold "
+      .. "every peer slot for long (docs/reliability.md); ENet's defaults (32, 5000, 30000) "
+      .. "apply once it is connected.",
     args = {
       peer_arg(),
       {

@@ -831,6 +831,8 @@ function ENetPeer:ping_interval(interval) end
 ---
 ---ENet resends an unacknowledged reliable packet with a timeout that doubles on every try. The peer is dropped once that backoff has reached `limit` (a factor: 32 means the sixth try) and `minimum` ms have passed since the oldest unacknowledged packet was sent, or once `maximum` ms have passed in any case. Its disconnect event then says `reason = "timeout"`.
 ---
+---An incoming connection whose handshake is not yet acknowledged (it has no handle yet) is given up after 5 s instead of `maximum`, so a flood of connect requests cannot hold every peer slot for long (docs/reliability.md); ENet's defaults (32, 5000, 30000) apply once it is connected.
+---
 ---Returns:
 ---* `0`: success
 ---* `-1, message`: failure, the handle is stale (its connection or host has ended)
@@ -849,6 +851,8 @@ function enet.peer_timeout(peer, limit, minimum, maximum) end
 ---Sets when an unresponsive peer is considered disconnected.
 ---
 ---ENet resends an unacknowledged reliable packet with a timeout that doubles on every try. The peer is dropped once that backoff has reached `limit` (a factor: 32 means the sixth try) and `minimum` ms have passed since the oldest unacknowledged packet was sent, or once `maximum` ms have passed in any case. Its disconnect event then says `reason = "timeout"`.
+---
+---An incoming connection whose handshake is not yet acknowledged (it has no handle yet) is given up after 5 s instead of `maximum`, so a flood of connect requests cannot hold every peer slot for long (docs/reliability.md); ENet's defaults (32, 5000, 30000) apply once it is connected.
 ---
 ---Returns:
 ---* `0`: success
