@@ -464,6 +464,27 @@ end
 local function packet_arg()
   return { name = "packet", type = "ENetPacket", description = "The packet." }
 end
+-- The wait of host_service and the batch functions; `what`: "an event" or "the first event".
+local function timeout_arg(what)
+  return {
+    name = "timeout",
+    type = "number",
+    optional = true,
+    default = "1000",
+    range = ">= 0",
+    description = "Milliseconds to wait for " .. what .. "; fractions round up.",
+  }
+end
+local function max_events_arg()
+  return {
+    name = "max",
+    type = "integer",
+    optional = true,
+    default = "256",
+    range = "1..65536",
+    description = "At most this many events per call; the rest wait for the next call.",
+  }
+end
 local STALE = "the handle is stale (its connection or host has ended)"
 local function status_returns(...)
   local out = {
@@ -694,14 +715,7 @@ print(peer, peer:state())  --> ENetPeer(127.0.0.1:<port>)  connecting]],
       .. "queued packets and keeps connections alive: call it regularly.",
     args = {
       host_arg(),
-      {
-        name = "timeout",
-        type = "number",
-        optional = true,
-        default = "1000",
-        range = ">= 0",
-        description = "Milliseconds to wait for an event; fractions round up.",
-      },
+      timeout_arg("an event"),
     },
     returns = event_returns(),
     raises = { NOT_HOST, "`timeout` is not a number, is negative or NaN." },
@@ -734,22 +748,8 @@ end]],
       .. "servers. The event tables are the same as `host_service`'s.",
     args = {
       host_arg(),
-      {
-        name = "timeout",
-        type = "number",
-        optional = true,
-        default = "1000",
-        range = ">= 0",
-        description = "Milliseconds to wait for the first event; fractions round up.",
-      },
-      {
-        name = "max",
-        type = "integer",
-        optional = true,
-        default = "256",
-        range = "1..65536",
-        description = "At most this many events per call; the rest wait for the next call.",
-      },
+      timeout_arg("the first event"),
+      max_events_arg(),
       {
         name = "payload",
         type = "boolean",
@@ -809,27 +809,13 @@ print(received)  --> 3]],
       .. "measures as closest to C ENet.",
     args = {
       host_arg(),
-      {
-        name = "timeout",
-        type = "number",
-        optional = true,
-        default = "1000",
-        range = ">= 0",
-        description = "Milliseconds to wait for the first event; fractions round up.",
-      },
+      timeout_arg("the first event"),
       {
         name = "out",
         type = "table",
         description = "Receives the records; only `out[1]` .. `out[4n]` are written.",
       },
-      {
-        name = "max",
-        type = "integer",
-        optional = true,
-        default = "256",
-        range = "1..65536",
-        description = "At most this many events per call; the rest wait for the next call.",
-      },
+      max_events_arg(),
     },
     returns = {
       {

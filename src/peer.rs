@@ -275,13 +275,23 @@ fn status(done: Option<std::result::Result<(), String>>) -> Status {
     }
 }
 
+/// The first two arguments of the send functions.
+fn peer_and_channel(
+    peer: StackUserData<Peer>,
+    channel: &Value,
+    func: &str,
+) -> Result<(mlua::UserDataRef<Peer>, u8)> {
+    let this = peer.get(func, 1, "ENetPeer")?;
+    let channel = args::integer_in(channel, func, 2, "channelID", 0..=host::MAX_CHANNELS - 1)?;
+    Ok((this, channel as u8))
+}
+
 fn peer_send(
     _: &Lua,
     (peer, channel, packet, flags): (StackUserData<Peer>, Value, StackBytes, Value),
 ) -> Result<Status> {
     const F: &str = "peer_send";
-    let this = peer.get(F, 1, "ENetPeer")?;
-    let channel = args::integer_in(&channel, F, 2, "channelID", 0..=host::MAX_CHANNELS - 1)? as u8;
+    let (this, channel) = peer_and_channel(peer, &channel, F)?;
     // A Lua string is sent directly (no ENetPacket object): the common case made cheap.
     let packet = match packet {
         StackBytes::Bytes(data, len) => {
@@ -309,8 +319,7 @@ fn peer_send_many(
     (peer, channel, list, flags): (StackUserData<Peer>, Value, Value, Value),
 ) -> Result<Status> {
     const F: &str = "peer_send_many";
-    let this = peer.get(F, 1, "ENetPeer")?;
-    let channel = args::integer_in(&channel, F, 2, "channelID", 0..=host::MAX_CHANNELS - 1)? as u8;
+    let (this, channel) = peer_and_channel(peer, &channel, F)?;
     let Value::Table(list) = list else {
         return Err(type_error(F, 3, "table", &list));
     };

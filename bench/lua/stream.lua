@@ -29,9 +29,15 @@ if mode == "recv" then
     collectgarbage("collect")
     collectgarbage("stop")
   end
-  local function first()
-    t_first, cpu_first = now(), cpu()
-    kb_first = collectgarbage("count")
+  -- One received message of `len` bytes from `peer`; the clocks start at the first.
+  local function got(peer, len)
+    from = peer
+    bytes = bytes + len
+    count = count + 1
+    if count == 1 then
+      t_first, cpu_first = now(), cpu()
+      kb_first = collectgarbage("count")
+    end
   end
   if o.recv == "into" then
     local service_into = assert(enet.host_service_into, "this module has no host_service_into")
@@ -40,12 +46,7 @@ if mode == "recv" then
       local r = service_into(host, 100, records, max)
       for k = 1, 4 * r, 4 do
         if records[k] == RECEIVE then
-          from = records[k + 1]
-          bytes = bytes + #records[k + 3]
-          count = count + 1
-          if count == 1 then
-            first()
-          end
+          got(records[k + 1], #records[k + 3])
         end
       end
     end
@@ -59,12 +60,7 @@ if mode == "recv" then
         for i = 1, r do
           local event = events[i]
           if event.type == RECEIVE then
-            from = event.peer
-            bytes = bytes + #(event.payload or packet_data(event.packet))
-            count = count + 1
-            if count == 1 then
-              first()
-            end
+            got(event.peer, #(event.payload or packet_data(event.packet)))
           end
         end
       end
@@ -73,13 +69,8 @@ if mode == "recv" then
     while count < n and now() < deadline do
       local r, event = service(host, 100)
       if r > 0 and event.type == RECEIVE then
-        from = event.peer
-        bytes = bytes + #packet_data(event.packet)
+        got(event.peer, #packet_data(event.packet))
         packet_destroy(event.packet)
-        count = count + 1
-        if count == 1 then
-          first()
-        end
       end
     end
   end
