@@ -464,6 +464,14 @@ end
 local function packet_arg()
   return { name = "packet", type = "ENetPacket", description = "The packet." }
 end
+local function channel_arg()
+  return {
+    name = "channelID",
+    type = "integer",
+    range = "0..254",
+    description = "Channel to send on; must be below the connection's channel count.",
+  }
+end
 -- The wait of host_service and the batch functions; `what`: "an event" or "the first event".
 local function timeout_arg(what)
   return {
@@ -1045,12 +1053,7 @@ print(host:fd())  --> a small integer, e.g. 3]],
       .. "fails. At most 1024 packets are queued this way; past that `peer_send` fails.",
     args = {
       peer_arg(),
-      {
-        name = "channelID",
-        type = "integer",
-        range = "0..254",
-        description = "Channel to send on; must be below the connection's channel count.",
-      },
+      channel_arg(),
       {
         name = "packet",
         type = "ENetPacket|string",
@@ -1095,12 +1098,7 @@ print(peer:send(7, "x"))  --> -1  channel 7 out of range (peer has 2 channels)]]
       .. "peer filling up) leaves the earlier strings queued; the message says how many.",
     args = {
       peer_arg(),
-      {
-        name = "channelID",
-        type = "integer",
-        range = "0..254",
-        description = "Channel to send on; must be below the connection's channel count.",
-      },
+      channel_arg(),
       {
         name = "list",
         type = "string[]",
