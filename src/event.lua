@@ -26,17 +26,24 @@ end
 local M = {}
 
 -- host_service(host, timeout) and host_check_events(host): at most one event. The record table
--- is reused; it is read into locals before anything can allocate (and so run a finalizer that
--- might service a host), then cleared so it keeps no peer or packet alive.
+-- is reused, except by a call made while another one is using it: a finalizer can run at any
+-- allocation (the module's, or LuaJIT's at a trace exit) and may service a host. `busy` stays
+-- set until the record has been read into locals and cleared, so such a call gets its own table.
 function M.single(fill)
-  local r = {}
+  local shared, busy = {}, false
   return function(host, timeout)
+    local outer = busy
+    local r = outer and {} or shared
+    busy = true
     local n, message = fill(r, host, timeout)
     if n == 1 then
       local kind, peer, x, y = r[1], r[2], r[3], r[4]
-      r[2], r[4] = nil, nil
+      r[2], r[4] = nil, nil -- hold no peer or packet
+      busy = outer
       return 1, event(kind, peer, x, y)
-    elseif n == ERR then
+    end
+    busy = outer
+    if n == ERR then
       error(message, 2)
     end
     return n, message
