@@ -483,6 +483,14 @@ local function timeout_arg(what)
     description = "Milliseconds to wait for " .. what .. "; fractions round up.",
   }
 end
+local function destroyed_host_return()
+  return {
+    when = "the host has been destroyed",
+    failure = true,
+    values = { { name = "n", type = "integer", value = "-1" }, { name = "message", type = "string" } },
+  }
+end
+local BAD_TIMEOUT = "`timeout` is not a number, is negative or NaN."
 local function max_events_arg()
   return {
     name = "max",
@@ -726,7 +734,7 @@ print(peer, peer:state())  --> ENetPeer(127.0.0.1:<port>)  connecting]],
       timeout_arg("an event"),
     },
     returns = event_returns(),
-    raises = { NOT_HOST, "`timeout` is not a number, is negative or NaN." },
+    raises = { NOT_HOST, BAD_TIMEOUT },
     example = [[
 local enet = require("module_enet")
 local host = assert(enet.host_create({ host = "127.0.0.1", port = 0 }, 32, 2))
@@ -776,15 +784,11 @@ end]],
         when = "no event before the timeout (an empty list)",
         values = { { name = "n", type = "integer", value = "0" }, { name = "events", type = "ENetEvent[]" } },
       },
-      {
-        when = "the host has been destroyed",
-        failure = true,
-        values = { { name = "n", type = "integer", value = "-1" }, { name = "message", type = "string" } },
-      },
+      destroyed_host_return(),
     },
     raises = {
       NOT_HOST,
-      "`timeout` is not a number, is negative or NaN.",
+      BAD_TIMEOUT,
       "`payload` is not a boolean or nil.",
       "`max` is not an integer in 1..65536.",
     },
@@ -830,15 +834,11 @@ print(received)  --> 3]],
         when = "`n` events were written (0: none before the timeout)",
         values = { { name = "n", type = "integer" } },
       },
-      {
-        when = "the host has been destroyed",
-        failure = true,
-        values = { { name = "n", type = "integer", value = "-1" }, { name = "message", type = "string" } },
-      },
+      destroyed_host_return(),
     },
     raises = {
       NOT_HOST,
-      "`timeout` is not a number, is negative or NaN.",
+      BAD_TIMEOUT,
       "`out` is not a table.",
       "`max` is not an integer in 1..65536.",
     },
