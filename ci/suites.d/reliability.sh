@@ -2,14 +2,15 @@
 # Reliability and security suite (docs/reliability.md), run by ci/test.sh after cargo test (which
 # already runs tests/reliability.rs and tests/hostile.rs) and the busted specs (which already run
 # tests/spec/battery_*_spec.lua and gc_*_spec.lua under every interpreter). This adds:
-#   - the GC stress and bad-input battery specs stand-alone under valgrind, on real
-#     interpreters with the debug module: no invalid access, no definite leak;
+#   - the GC stress and bad-input battery specs stand-alone, and the fast-path spec through
+#     busted, under valgrind, on real interpreters with the debug module: no invalid access, no
+#     definite leak;
 #   - a bounded libFuzzer pass (FUZZ_SECONDS, default 60) of fuzz/fuzz_targets/datagram.rs
 #     from the committed seeds.
 # CI time: about 4-6 minutes on 2 cores (fuzz build ~2-3 min from scratch, 60 s of fuzzing,
 # ~1 min of valgrind). Ends with "N passed, N failed".
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 export CARGO_TERM_COLOR=never
 
 passed=0
@@ -30,9 +31,10 @@ have_or_install() { # have_or_install COMMAND PACKAGE
 # --- valgrind on real interpreters ------------------------------------------------------------
 if have_or_install valgrind valgrind; then
   if bash ci/build-modules.sh lua54 lua51 >/dev/null 2>&1; then
-    run_valgrind() { # run_valgrind FLAVOUR INTERPRETER SPEC [ENV...]
+    run_valgrind() { # run_valgrind FLAVOUR INTERPRETER "SCRIPT [ARGS]" [ENV...]
       local flavour=$1 interp=$2 spec=$3; shift 3
-      local log
+      local log script
+      read -r -a script <<<"$spec"
       log=$(mktemp)
       if ! command -v "$interp" >/dev/null; then
         ko "valgrind $interp $spec (interpreter missing)"
@@ -40,7 +42,7 @@ if have_or_install valgrind valgrind; then
       fi
       if env "$@" LUA_CPATH="$PWD/target/lua/$flavour/?.so;;" timeout 600 \
         valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-        --show-leak-kinds=definite "$interp" "$spec" >"$log" 2>&1; then
+        --show-leak-kinds=definite "$interp" "${script[@]}" >"$log" 2>&1; then
         summary=$(grep -E 'ERROR SUMMARY|definitely lost|no leaks are possible' "$log" | sed 's/^==[0-9]*== //' | tr '\n' ' ')
         ok "valgrind $interp $spec: $summary"
       else
@@ -52,6 +54,10 @@ if have_or_install valgrind valgrind; then
     run_valgrind lua54 lua5.4 tests/spec/gc_stress_spec.lua GC_STRESS_ROUNDS=8
     run_valgrind lua51 lua5.1 tests/spec/gc_stress_spec.lua GC_STRESS_ROUNDS=8
     run_valgrind lua54 lua5.4 tests/spec/battery_api_spec.lua
+    # The raw C API paths (event records, stack arguments, send_many) and the finalizer
+    # re-entry test, through busted.
+    run_valgrind lua54 lua5.4 "/usr/bin/busted -o TAP tests/spec/fast_paths_spec.lua"
+    run_valgrind lua51 lua5.1 "/usr/bin/busted -o TAP tests/spec/fast_paths_spec.lua"
   else
     ko "module build for valgrind"
   fi
