@@ -1,7 +1,8 @@
 -- Event tables for host_service, host_check_events and host_service_batch. The Rust side
--- (event.rs) writes each event as a record of four values into a table; these wrappers turn
--- records into `{type = ..., peer = ...}` tables. A table constructor with constant keys costs
--- a fraction of setting the same six fields one C API call at a time.
+-- (event.rs) hands each event over as a record of four values (returned, or written into a
+-- table for batches); these wrappers turn records into `{type = ..., peer = ...}` tables. A
+-- table constructor with constant keys costs a fraction of setting the same six fields one C
+-- API call at a time.
 -- A record: type, peer, channelID (receive) or data (connect, disconnect), then the packet or
 -- payload (receive) or the reason (disconnect).
 local ERR, error = ...
@@ -25,28 +26,17 @@ end
 
 local M = {}
 
--- host_service(host, timeout) and host_check_events(host): at most one event. The record table
--- is reused, except by a call made while another one is using it: a finalizer can run at any
--- allocation (the module's, or LuaJIT's at a trace exit) and may service a host. `busy` stays
--- set until the record has been read into locals and cleared, so such a call gets its own table.
+-- host_service(host, timeout) and host_check_events(host): the one event comes back as values
+-- (1, type, peer, channelID or data, packet or reason), or 0, or -1 and a message.
 function M.single(fill)
-  local shared, busy = {}, false
   return function(host, timeout)
-    local outer = busy
-    local r = outer and {} or shared
-    busy = true
-    local n, message = fill(r, host, timeout)
+    local n, kind, peer, x, y = fill(host, timeout)
     if n == 1 then
-      local kind, peer, x, y = r[1], r[2], r[3], r[4]
-      r[2], r[4] = nil, nil -- hold no peer or packet
-      busy = outer
       return 1, event(kind, peer, x, y)
+    elseif n == ERR then
+      error(kind, 2)
     end
-    busy = outer
-    if n == ERR then
-      error(message, 2)
-    end
-    return n, message
+    return n, kind
   end
 end
 

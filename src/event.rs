@@ -7,7 +7,7 @@
 
 use std::os::raw::c_int;
 
-use mlua::{ffi, AnyUserData, Lua, Table};
+use mlua::{ffi, AnyUserData, Lua, Table, Value};
 
 use crate::host::Shared;
 use crate::packet::Packet;
@@ -56,6 +56,28 @@ pub enum Payload {
     Packet,
     /// The bytes as a Lua string.
     String,
+}
+
+/// The record of one event past its peer, as values: type, channelID (receive) or data, then
+/// the packet (receive) or the reason (disconnect) or nil.
+pub fn values(
+    lua: &Lua,
+    kind: Kind,
+    channel: u8,
+    data: u32,
+    packet: Option<rusty_enet::Packet>,
+    reason: Option<&'static str>,
+) -> mlua::Result<(Value, Value, Value)> {
+    let x = match kind {
+        Kind::Receive => i64::from(channel),
+        _ => i64::from(data),
+    };
+    let y = match (packet, reason) {
+        (Some(p), _) => Value::UserData(lua.create_userdata(Packet::received(p))?),
+        (None, Some(reason)) => Value::String(lua.create_string(reason)?),
+        (None, None) => Value::Nil,
+    };
+    Ok((Value::Integer(kind as i64), Value::Integer(x), y))
 }
 
 /// Writes `events` into `out[1..4n]`: type, peer, channelID or data, packet / payload / reason.

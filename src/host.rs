@@ -460,23 +460,43 @@ fn write_events(
     Ok((n, None))
 }
 
-/// The Rust half of `host_service` (the table is built in src/event.lua).
-fn host_service(lua: &Lua, (out, host, timeout): (Table, Value, Value)) -> Result<Written> {
+/// One event as `1, type, peer, channelID | data, packet | reason` (the table is built in
+/// src/event.lua), or `0` / `-1, message`: no record table, so nothing for a re-entrant call
+/// (from a finalizer) to share.
+type Single = (i64, Value, Value, Value, Value);
+
+fn single_event(
+    lua: &Lua,
+    (ud, state): (&AnyUserData, Shared),
+    func: &str,
+    take: impl FnOnce(&mut State) -> Option<Event>,
+) -> Result<Single> {
+    let event = match live(&state, func)? {
+        Ok(mut s) => take(&mut s),
+        Err(message) => {
+            let message = Value::String(lua.create_string(message)?);
+            return Ok((-1, message, Value::Nil, Value::Nil, Value::Nil));
+        }
+    };
+    let Some(e) = event else {
+        return Ok((0, Value::Nil, Value::Nil, Value::Nil, Value::Nil));
+    };
+    let (kind, x, y) = event::values(lua, e.kind, e.channel, e.data, e.packet, e.reason)?;
+    let peer = peer::userdata_for(lua, ud, &state, e.slot, e.generation)?;
+    Ok((1, kind, Value::UserData(peer), x, y))
+}
+
+/// The Rust half of `host_service`.
+fn host_service(lua: &Lua, (host, timeout): (Value, Value)) -> Result<Single> {
     const F: &str = "host_service";
     let host = arg(&host, F, 1)?;
     let timeout = args::opt_millis(&timeout, F, 2, DEFAULT_SERVICE_TIMEOUT_MS)?;
-    write_events(lua, host, &out, F, Payload::Packet, |s| {
-        s.service(Duration::from_millis(timeout))
-            .into_iter()
-            .collect()
-    })
+    single_event(lua, host, F, |s| s.service(Duration::from_millis(timeout)))
 }
 
-fn host_check_events(lua: &Lua, (out, host): (Table, Value)) -> Result<Written> {
+fn host_check_events(lua: &Lua, host: Value) -> Result<Single> {
     const F: &str = "host_check_events";
-    write_events(lua, arg(&host, F, 1)?, &out, F, Payload::Packet, |s| {
-        s.check_events().into_iter().collect()
-    })
+    single_event(lua, arg(&host, F, 1)?, F, |s| s.check_events())
 }
 
 fn host_service_batch(
