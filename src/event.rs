@@ -1,9 +1,10 @@
 //! Events: `{type=, peer=, channelID=, data=, packet= | payload=, reason=}`.
 //!
-//! Events leave Rust as flat records of four values written into a Lua table (`fill`); the
-//! tables themselves are built by the Lua wrappers in src/event.lua, or not at all by
-//! `host_service_into`. Writing a record costs a few raw C API calls; building the same table
-//! through mlua cost about 9 000 instructions per event (bench/profile.sh).
+//! Events leave Rust as flat records of four values: returned (`values`, one event) or written
+//! into a Lua table (`fill`, batches); the tables themselves are built by the Lua wrappers in
+//! src/event.lua, or not at all by `host_service_into`. Writing a record costs a few raw C API
+//! calls; building the same table through mlua cost about 9 000 instructions per event
+//! (bench/profile.sh).
 
 use std::os::raw::c_int;
 
