@@ -98,14 +98,6 @@ pub fn userdata<'a, T: 'static>(
     }
 }
 
-/// A string argument as bytes (binary-safe).
-pub fn bytes<'a>(value: &'a Value, func: &str, pos: usize) -> Result<&'a mlua::LuaString> {
-    match value {
-        Value::String(s) => Ok(s),
-        other => Err(type_error(func, pos, "string", other)),
-    }
-}
-
 /// An optional boolean (nil is false).
 pub fn opt_boolean(value: &Value, func: &str, pos: usize) -> Result<bool> {
     match value {
@@ -123,6 +115,27 @@ pub enum StackBytes {
     Bytes(*const u8, usize),
     /// Anything else.
     Other(Value),
+}
+
+impl StackBytes {
+    /// `f` of the bytes of a string argument, or the argument itself when it is not a string.
+    ///
+    /// # Safety
+    /// Only inside the Rust function this argument was passed to: a `Bytes` points into a Lua
+    /// string that stays alive only while that call runs.
+    pub unsafe fn with_bytes<R>(
+        &self,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> std::result::Result<R, &Value> {
+        match self {
+            // SAFETY: as above; Lua strings are immutable.
+            StackBytes::Bytes(data, len) => {
+                Ok(f(unsafe { std::slice::from_raw_parts(*data, *len) }))
+            }
+            StackBytes::Other(Value::String(s)) => Ok(f(&s.as_bytes())),
+            StackBytes::Other(other) => Err(other),
+        }
+    }
 }
 
 impl FromLua for StackBytes {

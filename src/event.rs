@@ -45,6 +45,14 @@ impl Event {
             reason: None,
         }
     }
+
+    /// The third value of the event's record: the channel of a receive event, else the data.
+    pub fn channel_or_data(&self) -> i64 {
+        match self.kind {
+            Kind::Receive => i64::from(self.channel),
+            _ => i64::from(self.data),
+        }
+    }
 }
 
 /// The Lua wrappers that turn records into event tables (see `Registry::event_method`).
@@ -61,24 +69,14 @@ pub enum Payload {
 
 /// The record of one event past its peer, as values: type, channelID (receive) or data, then
 /// the packet (receive) or the reason (disconnect) or nil.
-pub fn values(
-    lua: &Lua,
-    kind: Kind,
-    channel: u8,
-    data: u32,
-    packet: Option<rusty_enet::Packet>,
-    reason: Option<&'static str>,
-) -> mlua::Result<(Value, Value, Value)> {
-    let x = match kind {
-        Kind::Receive => i64::from(channel),
-        _ => i64::from(data),
-    };
-    let y = match (packet, reason) {
+pub fn values(lua: &Lua, e: Event) -> mlua::Result<(Value, Value, Value)> {
+    let (kind, x) = (e.kind as i64, e.channel_or_data());
+    let y = match (e.packet, e.reason) {
         (Some(p), _) => Value::UserData(lua.create_userdata(Packet::received(p))?),
         (None, Some(reason)) => Value::String(lua.create_string(reason)?),
         (None, None) => Value::Nil,
     };
-    Ok((Value::Integer(kind as i64), Value::Integer(x), y))
+    Ok((Value::Integer(kind), Value::Integer(x), y))
 }
 
 /// Writes `events` into `out[1..4n]`: type, peer, channelID or data, packet / payload / reason.
@@ -138,12 +136,7 @@ unsafe fn write_records(
                 missing.push(i);
             }
             ffi::lua_rawseti(l, OUT, k + 2);
-            let x = if e.kind == Kind::Receive {
-                ffi::lua_Integer::from(e.channel)
-            } else {
-                ffi::lua_Integer::from(e.data)
-            };
-            ffi::lua_pushinteger(l, x);
+            ffi::lua_pushinteger(l, e.channel_or_data());
             ffi::lua_rawseti(l, OUT, k + 3);
             match (&e.packet, e.reason) {
                 (Some(p), _) if payload == Payload::String => {
@@ -163,9 +156,9 @@ unsafe fn write_records(
 /// Pushes the cached handle of the event's connection, or nil (returning false) when there is
 /// none: never cached, collected, or a handle of an earlier connection in the same slot.
 unsafe fn push_cached_peer(l: *mut ffi::lua_State, cache: c_int, e: &Event) -> bool {
-    let key = e.slot as ffi::lua_Integer + 1;
+    let (key, generation_key) = peer::cache_keys(e.slot);
     unsafe {
-        ffi::lua_rawgeti(l, cache, -key);
+        ffi::lua_rawgeti(l, cache, generation_key);
         let mut is_number: c_int = 0;
         let generation = ffi::lua_tointegerx(l, -1, &mut is_number);
         ffi::lua_pop(l, 1);

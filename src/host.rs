@@ -447,8 +447,8 @@ fn write_events(
     payload: Payload,
     take: impl FnOnce(&mut State) -> Vec<Event>,
 ) -> Result<Written> {
-    let events = match live(&state, func)? {
-        Ok(mut s) => take(&mut s),
+    let events = match with_live(&state, func, take)? {
+        Ok(events) => events,
         Err(message) => return Ok((-1, Some(message))),
     };
     let n = events.len() as i64;
@@ -471,8 +471,8 @@ fn single_event(
     func: &str,
     take: impl FnOnce(&mut State) -> Option<Event>,
 ) -> Result<Single> {
-    let event = match live(&state, func)? {
-        Ok(mut s) => take(&mut s),
+    let event = match with_live(&state, func, take)? {
+        Ok(event) => event,
         Err(message) => {
             let message = Value::String(lua.create_string(message)?);
             return Ok((-1, message, Value::Nil, Value::Nil, Value::Nil));
@@ -481,8 +481,8 @@ fn single_event(
     let Some(e) = event else {
         return Ok((0, Value::Nil, Value::Nil, Value::Nil, Value::Nil));
     };
-    let (kind, x, y) = event::values(lua, e.kind, e.channel, e.data, e.packet, e.reason)?;
     let peer = peer::userdata_for(lua, ud, &state, e.slot, e.generation)?;
+    let (kind, x, y) = event::values(lua, e)?;
     Ok((1, kind, Value::UserData(peer), x, y))
 }
 

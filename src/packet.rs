@@ -4,7 +4,7 @@
 use mlua::{ffi, AnyUserData, Lua, MetaMethod, UserData, UserDataFields, UserDataMethods, Value};
 
 use crate::args::{self, StackBytes, StackUserData};
-use crate::error::{bad_argument, type_name, Result};
+use crate::error::{bad_argument, type_error, type_name, Result};
 use crate::registry::{class_methods, Registry};
 
 pub const FLAG_RELIABLE: u32 = 1;
@@ -108,17 +108,12 @@ pub fn flags_arg(value: &Value, func: &str, pos: usize) -> Result<u32> {
 }
 
 fn packet_create(lua: &Lua, (data, flags): (StackBytes, Value)) -> Result<(Value, Option<String>)> {
-    let flags_of = |flags| flags_arg(flags, "packet_create", 2);
-    let packet = match data {
-        StackBytes::Bytes(data, len) => {
-            // SAFETY: the string is an argument of this call, alive until it returns.
-            let bytes = unsafe { std::slice::from_raw_parts(data, len) };
-            checked_create(bytes, flags_of(&flags)?)
-        }
-        StackBytes::Other(value) => {
-            let data = args::bytes(&value, "packet_create", 1)?;
-            checked_create(&data.as_bytes(), flags_of(&flags)?)
-        }
+    let create =
+        |bytes: &[u8]| flags_arg(&flags, "packet_create", 2).map(|f| checked_create(bytes, f));
+    // SAFETY: within this call.
+    let packet = match unsafe { data.with_bytes(create) } {
+        Ok(made) => made?,
+        Err(other) => return Err(type_error("packet_create", 1, "string", other)),
     };
     Ok(match packet {
         Ok(packet) => (Value::UserData(lua.create_userdata(packet)?), None),

@@ -203,7 +203,8 @@ pub fn userdata_for(
     generation: u64,
 ) -> mlua::Result<AnyUserData> {
     let cache: Table = host_ud.user_value()?;
-    if let Value::UserData(ud) = cache.raw_get::<Value>(slot + 1)? {
+    let (key, generation_key) = cache_keys(slot);
+    if let Value::UserData(ud) = cache.raw_get::<Value>(key)? {
         if ud
             .borrow::<Peer>()
             .is_ok_and(|p| p.generation == generation)
@@ -216,10 +217,16 @@ pub fn userdata_for(
         slot,
         generation,
     })?;
-    cache.raw_set(slot + 1, &ud)?;
+    cache.raw_set(key, &ud)?;
     // Lets event::fill find the handle with raw C API reads (weak values drop handles only).
-    cache.raw_set(-(slot as i64) - 1, generation)?;
+    cache.raw_set(generation_key, generation)?;
     Ok(ud)
+}
+
+/// Where the host's peer cache keeps the handle of `slot` and the generation it belongs to.
+pub fn cache_keys(slot: usize) -> (i64, i64) {
+    let key = slot as i64 + 1;
+    (key, -key)
 }
 
 fn arg(value: &Value, func: &str, pos: usize) -> Result<mlua::UserDataRef<Peer>> {
@@ -293,16 +300,12 @@ fn peer_send(
     const F: &str = "peer_send";
     let (this, channel) = peer_and_channel(peer, &channel, F)?;
     // A Lua string is sent directly (no ENetPacket object): the common case made cheap.
-    let packet = match packet {
-        StackBytes::Bytes(data, len) => {
-            // SAFETY: the string is an argument of this call, alive until it returns.
-            let bytes = unsafe { std::slice::from_raw_parts(data, len) };
-            packet::enet_packet(bytes, packet::flags_arg(&flags, F, 4)?)
-        }
-        StackBytes::Other(Value::String(s)) => {
-            packet::enet_packet(&s.as_bytes(), packet::flags_arg(&flags, F, 4)?)
-        }
-        StackBytes::Other(other) => match packet::arg(&other, F, 3)?.borrow::<Packet>()?.enet() {
+    let string =
+        |bytes: &[u8]| packet::flags_arg(&flags, F, 4).map(|f| packet::enet_packet(bytes, f));
+    // SAFETY: within this call.
+    let packet = match unsafe { packet.with_bytes(string) } {
+        Ok(made) => made?,
+        Err(other) => match packet::arg(other, F, 3)?.borrow::<Packet>()?.enet() {
             Some(p) => p.clone(),
             None => return Ok((-1, Some("packet has been destroyed".into()))),
         },
