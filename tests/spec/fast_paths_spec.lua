@@ -7,8 +7,9 @@ local enet = H.enet
 local CONNECT, DISCONNECT, RECEIVE = enet.EVENT_TYPE_CONNECT, enet.EVENT_TYPE_DISCONNECT, enet.EVENT_TYPE_RECEIVE
 
 -- Services `host` with host_service_into (and `other` with host_service) until `want` records
--- arrived or about `max_ms` idle milliseconds passed; returns the records as tables.
-local function collect_into(host, other, want, max_ms, max)
+-- (of type `kind` only, when given) arrived or about `max_ms` idle milliseconds passed; returns
+-- those records as tables.
+local function collect_into(host, other, want, max_ms, max, kind)
   local got, out = {}, {}
   local idle, give_up = 0, os.time() + math.ceil((max_ms or 5000) / 1000) + 1
   while #got < want and idle < (max_ms or 5000) and os.time() <= give_up do
@@ -24,7 +25,9 @@ local function collect_into(host, other, want, max_ms, max)
       idle = idle + 1
     end
     for k = 1, 4 * n, 4 do
-      got[#got + 1] = { type = out[k], peer = out[k + 1], x = out[k + 2], y = out[k + 3] }
+      if kind == nil or out[k] == kind then
+        got[#got + 1] = { type = out[k], peer = out[k + 1], x = out[k + 2], y = out[k + 3] }
+      end
     end
   end
   return got
@@ -186,20 +189,11 @@ describe("host_service_batch", function()
 end)
 
 describe("peer_send_many", function()
-  -- Receives on `server` until `want` messages or `calls` service calls (about 1 ms each when
-  -- idle; default 5000) or 6 s of wall clock.
-  local function drain(server, client, want, calls)
-    local got, out = {}, {}
-    local give_up, left = os.time() + 6, calls or 5000
-    while #got < want and left > 0 and os.time() <= give_up do
-      left = left - 1
-      client:service(0)
-      local n = server:service_into(1, out)
-      for k = 1, 4 * n, 4 do
-        if out[k] == RECEIVE then
-          got[#got + 1] = { channel = out[k + 2], data = out[k + 3] }
-        end
-      end
+  -- The receive records of collect_into as { channel =, data = }.
+  local function drain(server, client, want, max_ms)
+    local got = {}
+    for _, r in ipairs(collect_into(server, client, want, max_ms, nil, RECEIVE)) do
+      got[#got + 1] = { channel = r.x, data = r.y }
     end
     return got
   end
