@@ -157,22 +157,17 @@ fn peer_field(
     let name = name.to_str()?;
     Ok(match &*name {
         "pingInterval" => i64::try_from(peer.ping_interval().as_millis()).ok(),
-        // rusty_enet 0.4.1 has no accessor for these two; its Debug output (pinned version,
-        // covered by tests/compat.rs) is the only safe way to read them.
-        "connectID" | "lastRoundTripTime" => debug_field(&format!("{peer:?}"), &name),
+        "connectID" => guard
+            .enet
+            .as_ref()
+            .and_then(|e| e.socket().connect_id(slot))
+            .map(i64::from),
+        // rusty_enet keeps ENet's lastRoundTripTime (the lowest sample of the last throttle
+        // interval) private; the smoothed round trip time is the closest it exposes
+        // (docs/lua-enet.md).
+        "lastRoundTripTime" => i64::try_from(peer.round_trip_time().as_millis()).ok(),
         _ => None,
     })
-}
-
-/// The number after `, name: ` in a `Debug` rendering.
-fn debug_field(text: &str, name: &str) -> Option<i64> {
-    let key = format!(", {name}: ");
-    let start = text.find(&key)? + key.len();
-    let digits: String = text[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
 }
 
 /// The host's clock in milliseconds (lua-enet's `service_time`), or nil once destroyed.
@@ -187,19 +182,4 @@ fn host_time(_: &Lua, host: AnyUserData) -> mlua::Result<Option<i64>> {
         .and_then(|e| i64::try_from(e.now().as_millis()).ok())
         // ENet's clock is 32-bit milliseconds, and lua-enet hands it out as such.
         .map(|ms| ms & 0xffff_ffff))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::debug_field;
-
-    #[test]
-    fn debug_field_reads_exact_names() {
-        let text = "Peer { host: 0x1, connectID: 123, lastRoundTripTime: 45, \
-                    lastRoundTripTimeVariance: 6, roundTripTime: 7 }";
-        assert_eq!(debug_field(text, "connectID"), Some(123));
-        assert_eq!(debug_field(text, "lastRoundTripTime"), Some(45));
-        assert_eq!(debug_field(text, "roundTripTime"), Some(7));
-        assert_eq!(debug_field(text, "missing"), None);
-    }
 }

@@ -13,9 +13,10 @@ use crate::args;
 use crate::error::{bad_argument, type_error, Result};
 use crate::event::{self, Event, Kind, Payload};
 use crate::packet;
-use crate::peer::{self, Slot};
+use crate::peer;
 use crate::registry::{class_methods, Registry};
 use crate::resolve;
+use crate::slot::Slot;
 use crate::socket::EnetSocket;
 
 pub const MAX_PEERS: i64 = 4095;
@@ -62,7 +63,7 @@ impl State {
             }
         }
         for slot in &mut self.slots {
-            slot.end_connection();
+            slot.end();
         }
     }
 
@@ -75,7 +76,7 @@ impl State {
                 Ok(Some(event)) => Some(event.no_ref()),
                 _ => None,
             };
-            self.shorten_handshakes();
+            self.after_service(event.as_ref());
             if let Some(event) = event {
                 return Some(self.own(event));
             }
@@ -108,7 +109,7 @@ impl State {
         Some(self.own(event))
     }
 
-    /// Turns a rusty_enet event into ours, updating the slot's connection bookkeeping.
+    /// Turns a rusty_enet event into ours, moving the slot's state machine along.
     fn own(&mut self, event: EventNoRef) -> Event {
         match event {
             EventNoRef::Connect { peer, data } => {
@@ -118,12 +119,11 @@ impl State {
             }
             EventNoRef::Disconnect { peer, data } => {
                 let slot = peer.0;
-                let reason = self.disconnect_reason(peer);
-                let mut event = Event::new(Kind::Disconnect, slot, self.generation(slot), data);
-                event.reason = Some(reason);
-                if let Some(s) = self.slots.get_mut(slot) {
-                    s.end_connection();
-                }
+                // The event belongs to the generation that is ending.
+                let generation = self.generation(slot);
+                let reason = self.slots.get_mut(slot).map(Slot::disconnect_event);
+                let mut event = Event::new(Kind::Disconnect, slot, generation, data);
+                event.reason = reason.map(|r| r.name());
                 event
             }
             EventNoRef::Receive {
@@ -138,6 +138,30 @@ impl State {
                 event
             }
         }
+    }
+
+    /// What one `service()` pass may have changed beyond its event: remote DISCONNECTs that
+    /// rusty_enet accepted, and half-open connections to cut short.
+    fn after_service(&mut self, event: Option<&EventNoRef>) {
+        let Some(enet) = self.enet.as_mut() else {
+            return;
+        };
+        let ending = match event {
+            Some(EventNoRef::Disconnect { peer, .. }) => Some(peer.0),
+            _ => None,
+        };
+        let disconnects = enet.socket_mut().take_disconnects();
+        for (slot, from) in disconnects {
+            let Some(p) = enet.get_peer(PeerID(slot)) else {
+                continue;
+            };
+            if accepted_disconnect(p.state(), ending == Some(slot)) && p.address() == Some(from) {
+                if let Some(s) = self.slots.get_mut(slot) {
+                    s.remote_disconnect_seen();
+                }
+            }
+        }
+        self.shorten_handshakes();
     }
 
     /// ENet keeps a half-open incoming connection (CONNECT received, VERIFY_CONNECT not yet
@@ -160,57 +184,50 @@ impl State {
         }
     }
 
-    /// A connection is up: incoming ones get a fresh identity, and sends queued while an
+    /// A connection is up: incoming ones get ENet's timeouts back, and sends queued while an
     /// outgoing one was connecting go out in order.
     fn connected(&mut self, slot: usize) {
         let Some(s) = self.slots.get_mut(slot) else {
             return;
         };
-        let incoming = !s.is_outgoing();
-        s.begin_incoming_or_confirm();
-        let pending = std::mem::take(&mut s.pending);
-        let throttle = s.pending_throttle.take();
-        if let Some(p) = self
+        let up = s.connect_event();
+        let Some(p) = self
             .enet
             .as_mut()
             .and_then(|e| e.get_peer_mut(PeerID(slot)))
-        {
-            if incoming {
-                // Undo shorten_handshakes: 0 means ENet's default for each value.
-                p.set_timeout(0, 0, 0);
-            }
-            if let Some([interval, acceleration, deceleration]) = throttle {
-                p.set_throttle(interval, acceleration, deceleration);
-            }
-            for (channel, packet) in pending {
-                // The channel was checked when queued; a failure here has nobody to report to.
-                let _ = p.send(channel, &packet);
-            }
+        else {
+            return;
+        };
+        if up.incoming {
+            // Undo shorten_handshakes: 0 means ENet's default for each value.
+            p.set_timeout(0, 0, 0);
         }
-    }
-
-    fn disconnect_reason(&mut self, peer: PeerID) -> &'static str {
-        let local = self.slots.get(peer.0).is_some_and(|s| s.local_disconnect);
-        let Some(enet) = self.enet.as_mut() else {
-            return "disconnect";
-        };
-        let remote = match enet.get_peer(peer).and_then(|p| p.address()) {
-            Some(addr) => enet.socket_mut().take_disconnect_from(&addr),
-            None => false,
-        };
-        if local || remote {
-            "disconnect"
-        } else {
-            "timeout"
+        if let Some([interval, acceleration, deceleration]) = up.throttle {
+            p.set_throttle(interval, acceleration, deceleration);
+        }
+        for (channel, packet) in up.pending {
+            // The channel was checked when queued; a failure here has nobody to report to.
+            let _ = p.send(channel, &packet);
         }
     }
 
     pub fn generation(&self, slot: usize) -> u64 {
-        self.slots.get(slot).map_or(0, |s| s.generation)
+        self.slots.get(slot).map_or(0, Slot::generation)
     }
 
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.enet.as_ref()?.socket().local_addr()
+    }
+}
+
+/// Did rusty_enet act on a DISCONNECT for a peer now in `state`? A spoofed one (wrong session,
+/// wrong address) leaves the peer as it was; an accepted one moves it to acknowledging the
+/// disconnect or to zombie, or ends it in the very pass that reports its event.
+fn accepted_disconnect(state: PeerState, event_now: bool) -> bool {
+    match state {
+        PeerState::AcknowledgingDisconnect | PeerState::Zombie => true,
+        PeerState::Disconnected => event_now,
+        _ => false,
     }
 }
 
@@ -409,7 +426,7 @@ fn host_connect(
             Err(_) => return Ok(fail("no free peer slot (peerCount reached)")),
         };
         if let Some(slot) = s.slots.get_mut(slot) {
-            slot.begin_outgoing();
+            slot.connect_started();
         }
         slot
     };

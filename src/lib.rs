@@ -27,6 +27,7 @@ mod packet;
 mod peer;
 mod registry;
 mod resolve;
+mod slot;
 mod socket;
 #[doc(hidden)]
 pub mod wire;
@@ -75,12 +76,12 @@ fn set_constants(exports: &Table) -> mlua::Result<()> {
     exports.raw_set("VERSION", env!("CARGO_PKG_VERSION"))
 }
 
-// `skip_memory_check`: mlua otherwise runs every table/string creation under its own protected
-// call so that an out-of-memory error from a *limiting* allocator cannot unwind through Rust
-// frames. With the interpreters' default allocators that error does not happen in practice, and
-// the protection cost 30-60% of the time per received message (docs/performance.md).
+// No `skip_memory_check`: with it mlua makes Lua allocations outside a protected call, and an
+// allocation error (out of memory, or on Lua 5.1-5.3 an error from any `__gc` finalizer the
+// allocation runs) would unwind through Rust frames that hold borrows: a host left "busy"
+// forever, or an abort with a C++-built Lua (docs/reliability.md, "Injected faults").
 #[cfg(feature = "module")]
-#[mlua::lua_module(name = "module_enet", skip_memory_check)]
+#[mlua::lua_module(name = "module_enet")]
 fn entry(lua: &Lua) -> mlua::Result<Table> {
     module(lua)
 }
@@ -94,7 +95,7 @@ pub fn compat_module(lua: &Lua) -> mlua::Result<Table> {
 /// Lua's all-in-one C loader finds `luaopen_module_enet_compat` in module_enet's library for
 /// `require("module_enet.compat")`.
 #[cfg(feature = "module")]
-#[mlua::lua_module(name = "module_enet_compat", skip_memory_check)]
+#[mlua::lua_module(name = "module_enet_compat")]
 fn compat_entry(lua: &Lua) -> mlua::Result<Table> {
     compat::module(lua)
 }

@@ -13,63 +13,8 @@ use crate::error::{type_error, Result};
 use crate::host::{self, Shared};
 use crate::packet::{self, Packet};
 use crate::registry::{class_methods, Registry};
+use crate::slot::{Phase, Slot};
 use crate::socket::EnetSocket;
-
-/// Sends accepted while a connection is still being set up; past this `peer_send` fails.
-pub const MAX_PENDING: usize = 1024;
-
-/// Our bookkeeping for one peer slot of a host.
-#[derive(Default)]
-pub struct Slot {
-    pub generation: u64,
-    /// Sends made while connecting: flushed in order on the connect event.
-    pub pending: Vec<(u8, rusty_enet::Packet)>,
-    /// This side asked for the disconnect (its event reason is "disconnect").
-    pub local_disconnect: bool,
-    /// Throttle settings made while connecting, applied on the connect event: the handshake
-    /// checks the server's reply against the values sent, so changing them mid-way fails it.
-    pub pending_throttle: Option<[u32; 3]>,
-    live: bool,
-    outgoing: bool,
-}
-
-impl Slot {
-    pub fn end_connection(&mut self) {
-        self.generation += 1;
-        self.pending.clear();
-        self.pending_throttle = None;
-        self.local_disconnect = false;
-        self.live = false;
-        self.outgoing = false;
-    }
-
-    /// `host_connect` took this slot.
-    pub fn begin_outgoing(&mut self) {
-        if self.live {
-            // The previous connection ended without us seeing it: never alias its handles.
-            self.end_connection();
-        }
-        self.live = true;
-        self.outgoing = true;
-    }
-
-    /// `host_connect` made this connection and it is not up yet.
-    pub fn is_outgoing(&self) -> bool {
-        self.outgoing
-    }
-
-    /// A connect event: the end of our own handshake, or a new incoming connection.
-    pub fn begin_incoming_or_confirm(&mut self) {
-        if self.outgoing {
-            self.outgoing = false;
-            return;
-        }
-        if self.live {
-            self.end_connection();
-        }
-        self.live = true;
-    }
-}
 
 pub struct Peer {
     host: Shared,
@@ -82,16 +27,6 @@ type EnetPeer = rusty_enet::Peer<EnetSocket>;
 /// Is a peer in a state where the remote side would notice a disconnect?
 pub fn is_live(state: PeerState) -> bool {
     !matches!(state, PeerState::Disconnected | PeerState::Zombie)
-}
-
-fn is_connecting(state: PeerState) -> bool {
-    matches!(
-        state,
-        PeerState::Connecting
-            | PeerState::AcknowledgingConnect
-            | PeerState::ConnectionPending
-            | PeerState::ConnectionSucceeded
-    )
 }
 
 pub fn state_name(state: PeerState) -> &'static str {
@@ -128,18 +63,19 @@ pub const STATE_NAMES: [(&str, PeerState); 10] = [
 const STALE: &str = "peer is not connected (stale handle: its connection or host has ended)";
 
 impl Peer {
-    /// Runs `f` on the live connection this handle names; None when stale.
+    /// Runs `f` on the live connection this handle names (None when stale), then brings the
+    /// slot in line with whatever `f` did to the ENet peer.
     fn with<R>(
         &self,
         func: &str,
-        f: impl FnOnce(&mut EnetPeer, &mut crate::peer::Slot) -> R,
+        f: impl FnOnce(&mut EnetPeer, &mut Slot) -> R,
     ) -> Result<Option<R>> {
         let mut guard = self.host.try_borrow_mut().map_err(|_| host::busy(func))?;
         let state = &mut *guard;
         let Some(slot) = state
             .slots
             .get_mut(self.slot)
-            .filter(|s| s.generation == self.generation)
+            .filter(|s| s.is_current(self.generation) && s.phase() != Phase::Free)
         else {
             return Ok(None);
         };
@@ -150,12 +86,15 @@ impl Peer {
         else {
             return Ok(None);
         };
-        Ok(Some(f(peer, slot)))
+        let r = f(peer, slot);
+        slot.sync(peer.state());
+        Ok(Some(r))
     }
 
     fn address(&self) -> Option<std::net::SocketAddr> {
         let guard = self.host.try_borrow().ok()?;
-        if guard.generation(self.slot) != self.generation {
+        let slot = guard.slots.get(self.slot)?;
+        if !slot.is_current(self.generation) || slot.phase() == Phase::Free {
             return None;
         }
         guard.enet.as_ref()?.get_peer(PeerID(self.slot))?.address()
@@ -237,29 +176,17 @@ pub fn register(reg: &mut Registry) -> mlua::Result<()> {
     reg.method("peer_send", peer_send)?;
     reg.method("peer_send_many", peer_send_many)?;
     reg.method("peer_disconnect", |_, (p, d): (Value, Value)| {
-        disconnect(p, d, "peer_disconnect", |p, d| p.disconnect(d), false)
+        disconnect(p, d, "peer_disconnect", |p, d| p.disconnect(d))
     })?;
     reg.method("peer_disconnect_now", |_, (p, d): (Value, Value)| {
-        disconnect(
-            p,
-            d,
-            "peer_disconnect_now",
-            |p, d| p.disconnect_now(d),
-            true,
-        )
+        disconnect(p, d, "peer_disconnect_now", |p, d| p.disconnect_now(d))
     })?;
     reg.method("peer_disconnect_later", |_, (p, d): (Value, Value)| {
-        disconnect(
-            p,
-            d,
-            "peer_disconnect_later",
-            |p, d| p.disconnect_later(d),
-            false,
-        )
+        disconnect(p, d, "peer_disconnect_later", |p, d| p.disconnect_later(d))
     })?;
     reg.method("peer_reset", peer_reset)?;
     reg.method("peer_ping", |_, p: Value| {
-        simple(&p, "peer_ping", |p| p.ping())
+        simple(&*arg(&p, "peer_ping", 1)?, "peer_ping", |p| p.ping())
     })?;
     reg.method("peer_ping_interval", peer_ping_interval)?;
     reg.method("peer_timeout", peer_timeout)?;
@@ -345,6 +272,15 @@ fn send(
     channel: u8,
     packet: rusty_enet::Packet,
 ) -> std::result::Result<(), String> {
+    let phase = slot.phase();
+    let state = peer.state();
+    let sendable = phase == Phase::Connecting || state == PeerState::Connected;
+    if !sendable {
+        return Err(format!(
+            "peer is not connected (state {})",
+            state_name(state)
+        ));
+    }
     if usize::from(channel) >= peer.channel_count() {
         return Err(format!(
             "channel {channel} out of range (peer has {} channels)",
@@ -354,56 +290,31 @@ fn send(
     if packet.data().len() > packet::MAX_SIZE {
         return Err("packet too large".into());
     }
-    let state = peer.state();
-    if is_connecting(state) {
+    if phase == Phase::Connecting {
         // C ENet refuses this; we queue, so the seed's client (send right after connect) works.
-        if slot.pending.len() >= MAX_PENDING {
-            return Err(format!(
-                "send queue full ({MAX_PENDING} packets while connecting)"
-            ));
-        }
-        slot.pending.push((channel, packet));
-        return Ok(());
+        slot.queue(channel, packet)
+    } else {
+        peer.send(channel, &packet).map_err(|e| e.to_string())
     }
-    if state != PeerState::Connected {
-        return Err(format!(
-            "peer is not connected (state {})",
-            state_name(state)
-        ));
-    }
-    peer.send(channel, &packet).map_err(|e| e.to_string())
 }
 
-fn disconnect(
-    peer: Value,
-    data: Value,
-    func: &str,
-    act: fn(&mut EnetPeer, u32),
-    ends_now: bool,
-) -> Result<Status> {
+/// The disconnect family: `act` on the ENet peer, then the slot follows (a connection that
+/// ENet ended on the spot, such as one still connecting, is stale at once).
+fn disconnect(peer: Value, data: Value, func: &str, act: fn(&mut EnetPeer, u32)) -> Result<Status> {
     let this = arg(&peer, func, 1)?;
     let data = args::opt_u32(&data, func, 2, "data")?;
     Ok(status(this.with(func, |p, slot| {
         act(p, data);
-        slot.local_disconnect = true;
-        if ends_now {
-            slot.end_connection();
-        }
+        slot.local_disconnect(p.state());
         Ok(())
     })?))
 }
 
 fn peer_reset(_: &Lua, peer: Value) -> Result<Status> {
-    let this = arg(&peer, "peer_reset", 1)?;
-    Ok(status(this.with("peer_reset", |p, slot| {
-        p.reset();
-        slot.end_connection();
-        Ok(())
-    })?))
+    disconnect(peer, Value::Nil, "peer_reset", |p, _| p.reset())
 }
 
-fn simple(peer: &Value, func: &str, act: impl FnOnce(&mut EnetPeer)) -> Result<Status> {
-    let this = arg(peer, func, 1)?;
+fn simple(this: &Peer, func: &str, act: impl FnOnce(&mut EnetPeer)) -> Result<Status> {
     Ok(status(this.with(func, |p, _| {
         act(p);
         Ok(())
@@ -412,8 +323,9 @@ fn simple(peer: &Value, func: &str, act: impl FnOnce(&mut EnetPeer)) -> Result<S
 
 fn peer_ping_interval(_: &Lua, (peer, ms): (Value, Value)) -> Result<Status> {
     const F: &str = "peer_ping_interval";
+    let this = arg(&peer, F, 1)?;
     let ms = args::opt_integer_in(&ms, F, 2, "interval", 0, 0..=i64::from(u32::MAX))? as u32;
-    simple(&peer, F, |p| p.set_ping_interval(ms))
+    simple(&this, F, |p| p.set_ping_interval(ms))
 }
 
 /// Three optional u32 arguments (positions 2..4); nil takes the matching default.
@@ -440,8 +352,9 @@ fn three_u32(
 
 fn peer_timeout(_: &Lua, (peer, a, b, c): (Value, Value, Value, Value)) -> Result<Status> {
     const F: &str = "peer_timeout";
+    let this = arg(&peer, F, 1)?;
     let [limit, min, max] = three_u32([&a, &b, &c], F, ["limit", "minimum", "maximum"], [0; 3])?;
-    simple(&peer, F, |p| p.set_timeout(limit, min, max))
+    simple(&this, F, |p| p.set_timeout(limit, min, max))
 }
 
 fn peer_throttle_configure(
@@ -449,6 +362,7 @@ fn peer_throttle_configure(
     (peer, a, b, c): (Value, Value, Value, Value),
 ) -> Result<Status> {
     const F: &str = "peer_throttle_configure";
+    let this = arg(&peer, F, 1)?;
     let [interval, acc, dec] = three_u32(
         [&a, &b, &c],
         F,
@@ -456,10 +370,9 @@ fn peer_throttle_configure(
         // C ENet's ENET_PEER_PACKET_THROTTLE_{INTERVAL,ACCELERATION,DECELERATION}.
         [5000, 2, 2],
     )?;
-    let this = arg(&peer, F, 1)?;
     Ok(status(this.with(F, |p, slot| {
-        if is_connecting(p.state()) {
-            slot.pending_throttle = Some([interval, acc, dec]);
+        if slot.phase() == Phase::Connecting {
+            slot.defer_throttle([interval, acc, dec]);
         } else {
             p.set_throttle(interval, acc, dec);
         }

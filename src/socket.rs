@@ -17,8 +17,11 @@ use crate::address::canonical;
 use crate::wire::{self, Verdict};
 
 const BUFFER_SIZE: usize = 256 * 1024;
-/// Sources of recent DISCONNECT commands kept for event reasons; a bound, not a working size.
-const MAX_DISCONNECT_SOURCES: usize = 1024;
+/// DISCONNECT commands remembered within one service pass (rusty_enet reads at most 256
+/// datagrams a pass); a bound, not a working size.
+const MAX_DISCONNECTS: usize = 1024;
+/// ENet's highest peer index + 1.
+const MAX_SLOTS: usize = 4096;
 
 /// Counters for what the socket saw and dropped.
 #[derive(Debug, Default, Clone, Copy)]
@@ -39,7 +42,11 @@ pub struct EnetSocket {
     ipv6: bool,
     dual_stack: bool,
     pub stats: Stats,
-    disconnect_sources: Vec<SocketAddr>,
+    /// DISCONNECT commands received since the host last looked: (slot addressed, source).
+    /// The host keeps only those rusty_enet acted on (see `State::after_service`).
+    disconnects: Vec<(usize, SocketAddr)>,
+    /// The connectID of each slot's connection, from the handshake commands we sent.
+    connect_ids: Vec<u32>,
     /// A CONNECT command arrived since the host last looked (see `State::shorten_handshakes`).
     pub connect_seen: bool,
 }
@@ -76,7 +83,8 @@ impl EnetSocket {
             dual_stack,
             stats: Stats::default(),
             connect_seen: false,
-            disconnect_sources: Vec::new(),
+            disconnects: Vec::new(),
+            connect_ids: Vec::new(),
         }
     }
 
@@ -93,18 +101,27 @@ impl EnetSocket {
         }
     }
 
-    /// Was a DISCONNECT command seen from `addr` since the last call? Forgets it.
-    pub fn take_disconnect_from(&mut self, addr: &SocketAddr) -> bool {
-        let before = self.disconnect_sources.len();
-        self.disconnect_sources.retain(|a| a != addr);
-        before != self.disconnect_sources.len()
+    /// The DISCONNECT commands received since the last call.
+    pub fn take_disconnects(&mut self) -> Vec<(usize, SocketAddr)> {
+        if self.disconnects.is_empty() {
+            return Vec::new();
+        }
+        std::mem::take(&mut self.disconnects)
     }
 
-    fn note_disconnect(&mut self, addr: SocketAddr) {
-        if self.disconnect_sources.len() >= MAX_DISCONNECT_SOURCES {
-            self.disconnect_sources.clear();
+    /// The connectID ENet chose for the connection in `slot` (lua-enet's `connect_id`).
+    pub fn connect_id(&self, slot: usize) -> Option<u32> {
+        self.connect_ids.get(slot).copied()
+    }
+
+    fn note_connect_id(&mut self, slot: usize, id: u32) {
+        if slot >= MAX_SLOTS {
+            return;
         }
-        self.disconnect_sources.push(addr);
+        if self.connect_ids.len() <= slot {
+            self.connect_ids.resize(slot + 1, 0);
+        }
+        self.connect_ids[slot] = id;
     }
 
     fn target(&self, addr: SocketAddr) -> SocketAddr {
@@ -154,6 +171,7 @@ impl rusty_enet::Socket for EnetSocket {
 
     fn send(&mut self, address: SocketAddr, buffer: &[u8]) -> io::Result<usize> {
         let target = self.target(address);
+        wire::sent_connect_ids(buffer, |slot, id| self.note_connect_id(slot, id));
         match self.socket.send_to(buffer, &SockAddr::from(target)) {
             Ok(n) => {
                 self.stats.datagrams_sent += 1;
@@ -202,8 +220,10 @@ impl rusty_enet::Socket for EnetSocket {
                 } => {
                     let from = canonical(from);
                     self.connect_seen |= connect;
-                    if disconnect {
-                        self.note_disconnect(from);
+                    if let Some(slot) = disconnect {
+                        if self.disconnects.len() < MAX_DISCONNECTS {
+                            self.disconnects.push((slot, from));
+                        }
                     }
                     return Ok(Some((from, PacketReceived::Complete(len))));
                 }

@@ -7,18 +7,30 @@
 
 const HEADER_FLAG_COMPRESSED: u16 = 1 << 14;
 const HEADER_FLAG_SENT_TIME: u16 = 1 << 15;
+/// The header's peer id without its flag and session bits.
+const HEADER_PEER_MASK: u16 = 0x0fff;
+/// The peer id of a datagram that is not (yet) addressed to a peer.
+const NO_PEER: u16 = 0x0fff;
 const COMMAND_MASK: u8 = 0x0f;
 
 const CONNECT: u8 = 2;
+const VERIFY_CONNECT: u8 = 3;
 const DISCONNECT: u8 = 4;
+/// Offsets inside CONNECT and VERIFY_CONNECT: the sender's own peer index, and the
+/// connection's ID (copied raw from the sender's memory by ENet: native byte order).
+const OUTGOING_PEER_ID_AT: usize = 4;
+const CONNECT_ID_AT: usize = 40;
 const SEND_UNRELIABLE_FRAGMENT: u8 = 12;
 
 /// What a datagram turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// Hand it to rusty_enet; `connect` / `disconnect` say it carries a CONNECT / DISCONNECT
-    /// command.
-    Accept { connect: bool, disconnect: bool },
+    /// Hand it to rusty_enet; `connect` says it carries a CONNECT command, `disconnect` the
+    /// peer slot (of this host) that a DISCONNECT command in it is addressed to.
+    Accept {
+        connect: bool,
+        disconnect: Option<usize>,
+    },
     /// Too short, or shaped to reach a known rusty_enet defect.
     Malformed,
 }
@@ -46,52 +58,86 @@ fn u16_at(data: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*data.get(at)?, *data.get(at + 1)?]))
 }
 
-/// Classifies one datagram. Commands after the first one that does not parse are left to
-/// rusty_enet, which stops at the same point.
-pub fn inspect(data: &[u8]) -> Verdict {
-    let Some(peer_id) = u16_at(data, 0) else {
-        return Verdict::Malformed;
-    };
-    let mut at = if peer_id & HEADER_FLAG_SENT_TIME != 0 {
+/// The commands of an uncompressed datagram: (command number, offset of the command).
+/// Stops at the first command that does not parse, as rusty_enet does.
+fn commands(data: &[u8], at: usize) -> impl Iterator<Item = (u8, usize)> + '_ {
+    let mut at = at;
+    std::iter::from_fn(move || {
+        if at + 4 > data.len() {
+            return None;
+        }
+        let command = data[at] & COMMAND_MASK;
+        let (size, length_at) = command_layout(command)?;
+        let payload = match length_at {
+            Some(offset) => usize::from(u16_at(data, at + offset)?),
+            None => 0,
+        };
+        let here = at;
+        at += size + payload;
+        Some((command, here))
+    })
+}
+
+/// The header: (peer id with flags, length). None when too short.
+fn header(data: &[u8]) -> Option<(u16, usize)> {
+    let peer_id = u16_at(data, 0)?;
+    let len = if peer_id & HEADER_FLAG_SENT_TIME != 0 {
         4
     } else {
         2
     };
-    if data.len() < at {
+    (data.len() >= len).then_some((peer_id, len))
+}
+
+/// Classifies one datagram.
+pub fn inspect(data: &[u8]) -> Verdict {
+    let Some((peer_id, at)) = header(data) else {
         return Verdict::Malformed;
-    }
+    };
     if peer_id & HEADER_FLAG_COMPRESSED != 0 {
         // Defect B1: a short compressed datagram underflows a length inside rusty_enet. We never
         // install a compressor, so a compressed datagram cannot be meant for us at all.
         return Verdict::Malformed;
     }
-    let (mut connect, mut disconnect) = (false, false);
-    while at + 4 <= data.len() {
-        let command = data[at] & COMMAND_MASK;
-        let Some((size, length_at)) = command_layout(command) else {
-            break;
-        };
+    let slot = peer_id & HEADER_PEER_MASK;
+    let (mut connect, mut disconnect) = (false, None);
+    for (command, _) in commands(data, at) {
         match command {
             CONNECT => connect = true,
-            DISCONNECT => disconnect = true,
+            DISCONNECT if slot != NO_PEER => disconnect = Some(usize::from(slot)),
             // Defect B3 (unvalidated unreliable-fragment starts let a peer make the host allocate
             // 128 KiB per command) and B2 (their leaked budget): we never send this command, and
             // refusing it closes both.
             SEND_UNRELIABLE_FRAGMENT => return Verdict::Malformed,
             _ => {}
         }
-        let payload = match length_at {
-            Some(offset) => match u16_at(data, at + offset) {
-                Some(len) => usize::from(len),
-                None => break,
-            },
-            None => 0,
-        };
-        at += size + payload;
     }
     Verdict::Accept {
         connect,
         disconnect,
+    }
+}
+
+/// Calls `f(slot, connect_id)` for each CONNECT / VERIFY_CONNECT in a datagram this host is
+/// sending: rusty_enet has no accessor for a peer's connectID, and these two commands carry
+/// it beside the sender's own peer index.
+pub fn sent_connect_ids(data: &[u8], mut f: impl FnMut(usize, u32)) {
+    let Some((peer_id, at)) = header(data) else {
+        return;
+    };
+    if peer_id & HEADER_FLAG_COMPRESSED != 0 {
+        return;
+    }
+    for (command, here) in commands(data, at) {
+        if command != CONNECT && command != VERIFY_CONNECT {
+            continue;
+        }
+        let id = data
+            .get(here + CONNECT_ID_AT..here + CONNECT_ID_AT + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok());
+        if let (Some(slot), Some(id)) = (u16_at(data, here + OUTGOING_PEER_ID_AT), id) {
+            f(usize::from(slot & HEADER_PEER_MASK), u32::from_ne_bytes(id));
+        }
     }
 }
 
@@ -116,7 +162,7 @@ mod tests {
             inspect(&d),
             Verdict::Accept {
                 connect: false,
-                disconnect: true
+                disconnect: Some(1)
             }
         );
     }
@@ -130,7 +176,7 @@ mod tests {
             inspect(&d),
             Verdict::Accept {
                 connect: false,
-                disconnect: false
+                disconnect: None
             }
         );
     }
@@ -144,9 +190,35 @@ mod tests {
             inspect(&d),
             Verdict::Accept {
                 connect: true,
-                disconnect: false
+                disconnect: None
             }
         );
+    }
+
+    #[test]
+    fn disconnect_without_a_peer_id_names_no_slot() {
+        let mut d = vec![0x8f, 0xff, 0x12, 0x34];
+        d.extend_from_slice(&[0x84, 0xff, 0, 2, 0, 0, 0, 7]);
+        assert_eq!(
+            inspect(&d),
+            Verdict::Accept {
+                connect: false,
+                disconnect: None
+            }
+        );
+    }
+
+    #[test]
+    fn connect_ids_of_sent_handshakes() {
+        let mut d = vec![0x00, 0x05];
+        d.extend_from_slice(&[0x81, 0, 0, 1, 0, 1, 0, 2]); // acknowledge
+        let mut verify = vec![0x83, 0xff, 0, 1, 0, 9]; // verify connect from our slot 9
+        verify.resize(44, 0);
+        verify[40..44].copy_from_slice(&0xdead_beef_u32.to_ne_bytes());
+        d.extend_from_slice(&verify);
+        let mut seen = Vec::new();
+        sent_connect_ids(&d, |slot, id| seen.push((slot, id)));
+        assert_eq!(seen, vec![(9, 0xdead_beef)]);
     }
 
     #[test]
