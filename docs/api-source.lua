@@ -1568,7 +1568,9 @@ end]],
     issue = "3",
     class = "ENetResolveRequest",
     summary = "Starts resolving a host name in the background; poll the request with `:result()`.",
-    description = "The lookup runs on a thread of its own, bounded by the resolver timeout. "
+    description = "Lookups run on a pool of at most 4 worker threads per Lua state, each bounded "
+      .. "by the resolver timeout; at most 64 lookups (blocking ones included) can be queued or "
+      .. "running at once, and one more is refused at once. "
       .. "`tostring(request)` says `ENetResolveRequest(pending)`, `(done)` or `(failed)`.",
     args = {
       {
@@ -1577,12 +1579,9 @@ end]],
         description = "As for `address_resolve`.",
       },
     },
-    returns = {
-      {
-        when = "always (failures are reported by `request:result()`)",
-        values = { { name = "request", type = "ENetResolveRequest" } },
-      },
-    },
+    returns = object_returns("request", "ENetResolveRequest",
+      "the lookup started (its own failures are reported by `request:result()`)",
+      "64 lookups are already pending in this Lua state"),
     raises = {
       "`name` is not a string or address table, is malformed, or is an empty host name "
         .. "(`\"*\"`, `\"0.0.0.0\"` or a table without `host` give the IPv4 wildcard, "

@@ -1139,15 +1139,17 @@ function enet.address_resolve(name) end
 
 ---Starts resolving a host name in the background; poll the request with `:result()`.
 ---
----The lookup runs on a thread of its own, bounded by the resolver timeout. `tostring(request)` says `ENetResolveRequest(pending)`, `(done)` or `(failed)`.
+---Lookups run on a pool of at most 4 worker threads per Lua state, each bounded by the resolver timeout; at most 64 lookups (blocking ones included) can be queued or running at once, and one more is refused at once. `tostring(request)` says `ENetResolveRequest(pending)`, `(done)` or `(failed)`.
 ---
 ---Returns:
----* `request`: always (failures are reported by `request:result()`)
+---* `request`: the lookup started (its own failures are reported by `request:result()`)
+---* `nil, message`: failure, 64 lookups are already pending in this Lua state
 ---
 ---Raises an error when:
 ---* `name` is not a string or address table, is malformed, or is an empty host name (`"*"`, `"0.0.0.0"` or a table without `host` give the IPv4 wildcard, as in host_create).
 ---@param name string|ENetAddress As for `address_resolve`.
----@return ENetResolveRequest request
+---@return ENetResolveRequest? request
+---@return string? message
 function enet.address_resolve_start(name) end
 
 ---The outcome of an `address_resolve_start` lookup, or nil while it is running.

@@ -26,37 +26,74 @@ end
 
 local M = {}
 
+-- An event table with every key present: filling it assigns existing keys only, which never
+-- allocates, so it is made before the event is taken from the host (see M.single).
+local function blank()
+  return { type = 0, peer = false, channelID = 0, data = 0, packet = false, reason = false }
+end
+
 -- host_service(host, timeout) and host_check_events(host): the one event comes back as values
 -- (1, type, peer, channelID or data, packet or reason), or 0, or -1 and a message.
+-- Out of memory must never cost an event: the table is ready before `fill` takes one, and
+-- nothing after it allocates. A spare table is kept for the next call (no garbage for the
+-- calls that find nothing), taken out first so a re-entrant call (a finalizer) makes its own.
 function M.single(fill)
+  local spare
   return function(host, timeout)
+    local t = spare or blank()
+    spare = nil
     local n, kind, peer, x, y = fill(host, timeout)
     if n == 1 then
-      return 1, event(kind, peer, x, y)
-    elseif n == ERR then
+      t.type, t.peer = kind, peer
+      if kind == RECEIVE then
+        t.channelID, t.data, t.packet, t.reason = x, 0, y, nil
+      else
+        t.channelID, t.data, t.packet, t.reason = 0, x, nil, y
+      end
+      return 1, t
+    end
+    spare = t
+    if n == ERR then
       error(kind, 2)
     end
     return n, kind
   end
 end
 
--- host_service_batch(host, timeout, max, payload): a list of event tables.
+-- host_service_batch(host, timeout, max, payload): a list of event tables. If building the
+-- tables runs out of memory, the records stay held for the host and the next call hands them
+-- out before taking new events.
 function M.batch(fill)
+  local held = setmetatable({}, { __mode = "k" })
   return function(host, timeout, max, payload)
-    local r = {}
-    local n, message = fill(r, host, timeout, max, payload)
-    if n == ERR then
-      error(message, 2)
-    elseif n < 0 then
-      return n, message
+    local r = held[host]
+    if r == nil then
+      r = { n = 0, payload = false }
+      -- nil and NaN cannot be keys (and fill rejects them as hosts anyway).
+      local keyed = host ~= nil and host == host
+      if keyed then
+        held[host] = r
+      end
+      local n, message = fill(r, host, timeout, max, payload)
+      if n == ERR or n < 0 then
+        if keyed then
+          held[host] = nil
+        end
+        if n == ERR then
+          error(message, 2)
+        end
+        return n, message
+      end
+      r.n, r.payload = n, payload and true or false
     end
-    local make = payload and payload_event or event
+    local make = r.payload and payload_event or event
     local list = {}
-    for i = 1, n do
+    for i = 1, r.n do
       local k = 4 * i - 3
       list[i] = make(r[k], r[k + 1], r[k + 2], r[k + 3])
     end
-    return n, list
+    held[host] = nil
+    return r.n, list
   end
 end
 

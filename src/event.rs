@@ -69,10 +69,10 @@ pub enum Payload {
 
 /// The record of one event past its peer, as values: type, channelID (receive) or data, then
 /// the packet (receive) or the reason (disconnect) or nil.
-pub fn values(lua: &Lua, e: Event) -> mlua::Result<(Value, Value, Value)> {
+pub fn values(lua: &Lua, e: &Event) -> mlua::Result<(Value, Value, Value)> {
     let (kind, x) = (e.kind as i64, e.channel_or_data());
-    let y = match (e.packet, e.reason) {
-        (Some(p), _) => Value::UserData(lua.create_userdata(Packet::received(p))?),
+    let y = match (&e.packet, e.reason) {
+        (Some(p), _) => Value::UserData(lua.create_userdata(Packet::received(p.clone()))?),
         (None, Some(reason)) => Value::String(lua.create_string(reason)?),
         (None, None) => Value::Nil,
     };
@@ -84,7 +84,7 @@ pub fn fill(
     lua: &Lua,
     host_ud: &AnyUserData,
     state: &Shared,
-    events: Vec<Event>,
+    events: &[Event],
     out: &Table,
     payload: Payload,
 ) -> mlua::Result<()> {
@@ -95,7 +95,7 @@ pub fn fill(
     // through it leaks nothing.
     unsafe {
         lua.exec_raw::<()>((out, &cache), |l| {
-            write_records(l, &events, payload, &mut missing)
+            write_records(l, events, payload, &mut missing)
         })?;
     }
     // Peers without a live cached handle of the right connection get one the slow way.
@@ -105,9 +105,9 @@ pub fn fill(
         out.raw_set(4 * i + 2, peer)?;
     }
     if payload == Payload::Packet {
-        for (i, e) in events.into_iter().enumerate() {
-            if let Some(p) = e.packet {
-                out.raw_set(4 * i + 4, lua.create_userdata(Packet::received(p))?)?;
+        for (i, e) in events.iter().enumerate() {
+            if let Some(p) = &e.packet {
+                out.raw_set(4 * i + 4, lua.create_userdata(Packet::received(p.clone()))?)?;
             }
         }
     }

@@ -1,6 +1,7 @@
 //! ENetHost: a rusty_enet host on our socket, shared with the peer handles that point into it.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -32,6 +33,9 @@ pub type EnetHost = rusty_enet::Host<EnetSocket>;
 pub struct State {
     pub enet: Option<EnetHost>,
     pub slots: Vec<Slot>,
+    /// Events taken from rusty_enet that could not be handed to Lua (an allocation failed
+    /// while building them): returned first by the next call, so none is ever lost.
+    undelivered: VecDeque<Event>,
 }
 
 pub type Shared = Rc<RefCell<State>>;
@@ -65,9 +69,13 @@ impl State {
         for slot in &mut self.slots {
             slot.end();
         }
+        self.undelivered.clear();
     }
 
     fn service(&mut self, timeout: Duration) -> Option<Event> {
+        if let Some(event) = self.undelivered.pop_front() {
+            return Some(event);
+        }
         let deadline = Instant::now() + timeout;
         loop {
             let enet = self.enet.as_mut()?;
@@ -105,6 +113,9 @@ impl State {
     }
 
     fn check_events(&mut self) -> Option<Event> {
+        if let Some(event) = self.undelivered.pop_front() {
+            return Some(event);
+        }
         let event = self.enet.as_mut()?.check_events()?.no_ref();
         Some(self.own(event))
     }
@@ -208,6 +219,13 @@ impl State {
         for (channel, packet) in up.pending {
             // The channel was checked when queued; a failure here has nobody to report to.
             let _ = p.send(channel, &packet);
+        }
+    }
+
+    /// Puts events back in front of the queue, in order: Lua never saw them.
+    fn give_back(&mut self, events: impl DoubleEndedIterator<Item = Event>) {
+        for event in events.rev() {
+            self.undelivered.push_front(event);
         }
     }
 
@@ -349,6 +367,7 @@ fn host_create(
     let state = State {
         enet: Some(enet),
         slots: (0..peer_limit).map(|_| Slot::default()).collect(),
+        undelivered: VecDeque::new(),
     };
     let ud = lua.create_userdata(Host {
         state: Rc::new(RefCell::new(state)),
@@ -430,8 +449,27 @@ fn host_connect(
         }
         slot
     };
-    let peer = peer::userdata(lua, ud, &state, slot)?;
-    Ok((Value::UserData(peer), None))
+    match peer::userdata(lua, ud, &state, slot) {
+        Ok(peer) => Ok((Value::UserData(peer), None)),
+        Err(e) => {
+            // No handle, no connection: a retry must not leave a stray one behind.
+            cancel_connect(&state, slot);
+            Err(e.into())
+        }
+    }
+}
+
+fn cancel_connect(state: &Shared, slot: usize) {
+    let Ok(mut guard) = state.try_borrow_mut() else {
+        return;
+    };
+    let s = &mut *guard;
+    if let Some(p) = s.enet.as_mut().and_then(|e| e.get_peer_mut(PeerID(slot))) {
+        p.reset();
+    }
+    if let Some(slot) = s.slots.get_mut(slot) {
+        slot.end();
+    }
 }
 
 fn check_target(socket: &EnetSocket, target: &SocketAddr) -> std::result::Result<(), String> {
@@ -472,7 +510,10 @@ fn write_events(
     // A frame with nothing to report (the common case of a `service(0)` per frame) costs no
     // Lua work at all.
     if n > 0 {
-        event::fill(lua, ud, &state, events, out, payload)?;
+        if let Err(e) = event::fill(lua, ud, &state, &events, out, payload) {
+            give_back(&state, events);
+            return Err(e.into());
+        }
     }
     Ok((n, None))
 }
@@ -498,9 +539,27 @@ fn single_event(
     let Some(e) = event else {
         return Ok((0, Value::Nil, Value::Nil, Value::Nil, Value::Nil));
     };
-    let peer = peer::userdata_for(lua, ud, &state, e.slot, e.generation)?;
-    let (kind, x, y) = event::values(lua, e)?;
-    Ok((1, kind, Value::UserData(peer), x, y))
+    let handed = peer::userdata_for(lua, ud, &state, e.slot, e.generation)
+        .and_then(|peer| Ok((peer, event::values(lua, &e)?)));
+    match handed {
+        Ok((peer, (kind, x, y))) => Ok((1, kind, Value::UserData(peer), x, y)),
+        Err(err) => {
+            give_back(&state, std::iter::once(e));
+            Err(err.into())
+        }
+    }
+}
+
+/// Events whose hand-over to Lua failed go back to the host (a destroyed one drops them).
+fn give_back(
+    state: &Shared,
+    events: impl IntoIterator<Item = Event, IntoIter: DoubleEndedIterator>,
+) {
+    if let Ok(mut s) = state.try_borrow_mut() {
+        if s.enet.is_some() {
+            s.give_back(events.into_iter());
+        }
+    }
 }
 
 /// The Rust half of `host_service`.

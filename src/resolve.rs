@@ -6,14 +6,19 @@
 //! hickory-resolver with the system configuration and hosts file, or the nameservers given to
 //! `resolver_configure`; where the system has no resolver configuration, through the OS resolver.
 //!
-//! Every real lookup runs on its own thread. hickory 0.26 is async only, and a tokio runtime
-//! cannot be started on a thread that already runs one (an embedding game engine may), so the
-//! runtime lives on a thread of ours; the same thread lets `address_resolve_start` answer
-//! without blocking, and puts a hard bound on the OS resolver, which has no timeout of its own.
+//! Real lookups run on a small pool of worker threads per Lua state ([`WORKERS`], with at most
+//! [`MAX_PENDING_LOOKUPS`] lookups queued or running; past that a lookup fails at once with
+//! `nil, message`). hickory 0.26 is async only, and a tokio runtime cannot be started on a
+//! thread that already runs one (an embedding game engine may), so the runtime lives on a
+//! thread of ours; the same threads let `address_resolve_start` answer without blocking, and
+//! put a bound on the caller's wait for the OS resolver, which has no timeout of its own (a
+//! getaddrinfo that hangs keeps its worker, never more threads).
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use mlua::{Lua, MetaMethod, Table, UserData, UserDataFields, UserDataMethods, Value};
@@ -24,6 +29,12 @@ use crate::error::{bad_argument, type_error, Result};
 use crate::registry::{class_methods, Registry};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Lookups queued or running per Lua state; one more fails at once (docs/api.md).
+pub const MAX_PENDING_LOOKUPS: usize = 64;
+/// Worker threads per Lua state, started on demand.
+const WORKERS: usize = 4;
+/// A worker with nothing to do for this long ends.
+const WORKER_IDLE: Duration = Duration::from_secs(30);
 const DEFAULT_DNS_PORT: u16 = 53;
 /// Extra time the caller waits for the worker past the lookup's own timeout, so the worker's
 /// precise "timed out" message wins over the caller's coarser one.
@@ -80,7 +91,7 @@ pub fn resolve_one(
     if let Some(addr) = address::literal(spec)? {
         return Ok(addr);
     }
-    let candidates = resolve_all(&settings(lua), spec)?;
+    let candidates = resolve_all(lua, spec)?;
     candidates
         .iter()
         .copied()
@@ -94,14 +105,15 @@ pub fn resolve_one(
         })
 }
 
-/// Every address for a spec, canonical, deduplicated, in `settings.prefer` order. Blocking.
-pub fn resolve_all(settings: &Settings, spec: &Spec) -> Outcome {
-    match Job::new(settings, spec)? {
+/// Every address for a spec, canonical, deduplicated, in the Lua state's `prefer` order.
+/// Blocking.
+pub fn resolve_all(lua: &Lua, spec: &Spec) -> Outcome {
+    match Job::new(&settings(lua), spec)? {
         Job::Done(outcome) => outcome,
         Job::Lookup(lookup) => {
             let name = lookup.name.clone();
             let timeout = lookup.settings.timeout;
-            let rx = lookup.spawn()?;
+            let rx = pool(lua).submit(lookup)?;
             match rx.recv_timeout(timeout + GRACE) {
                 Ok(outcome) => outcome,
                 Err(RecvTimeoutError::Timeout) => Err(timed_out(&name, timeout)),
@@ -159,20 +171,6 @@ impl Job {
 }
 
 impl Lookup {
-    /// Starts the worker; its one message is the outcome. A dropped receiver is fine: the
-    /// worker's send fails quietly and it ends within the timeout.
-    fn spawn(self) -> std::result::Result<Receiver<Outcome>, String> {
-        let (tx, rx) = mpsc::channel();
-        let name = self.name.clone();
-        std::thread::Builder::new()
-            .name("module_enet resolver".into())
-            .spawn(move || {
-                let _ = tx.send(self.run());
-            })
-            .map_err(|e| format!("cannot resolve '{name}': cannot start resolver thread: {e}"))?;
-        Ok(rx)
-    }
-
     fn run(self) -> Outcome {
         let ips = lookup_ips(&self.settings, &self.name)?;
         let addrs = finish(&ips, self.port, self.scope, self.settings.prefer);
@@ -180,6 +178,122 @@ impl Lookup {
             return Err(format!("cannot resolve '{}': no addresses", self.name));
         }
         Ok(addrs)
+    }
+}
+
+/// The lookup workers of one Lua state (its mlua app data): a queue, up to [`WORKERS`]
+/// threads, and the count of lookups not yet answered. Dropped with the Lua state: idle
+/// workers end at once, busy ones after their lookup.
+struct Pool {
+    shared: Arc<PoolShared>,
+}
+
+#[derive(Default)]
+struct PoolShared {
+    state: Mutex<PoolState>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct PoolState {
+    queue: VecDeque<(Lookup, Sender<Outcome>)>,
+    /// Queued plus running.
+    pending: usize,
+    workers: usize,
+    idle: usize,
+    closed: bool,
+}
+
+/// This Lua state's pool, made on first use.
+fn pool(lua: &Lua) -> Arc<PoolShared> {
+    if let Some(pool) = lua.app_data_ref::<Pool>() {
+        return Arc::clone(&pool.shared);
+    }
+    let shared = Arc::new(PoolShared::default());
+    lua.set_app_data(Pool {
+        shared: Arc::clone(&shared),
+    });
+    shared
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.wake.notify_all();
+    }
+}
+
+impl PoolShared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        // A worker never panics while holding the lock, but a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues a lookup; the receiver gets its one outcome.
+    fn submit(self: &Arc<Self>, lookup: Lookup) -> std::result::Result<Receiver<Outcome>, String> {
+        let (tx, rx) = mpsc::channel();
+        let name = lookup.name.clone();
+        let mut state = self.lock();
+        if state.pending >= MAX_PENDING_LOOKUPS {
+            return Err(format!(
+                "cannot resolve '{name}': {MAX_PENDING_LOOKUPS} lookups already pending"
+            ));
+        }
+        state.pending += 1;
+        state.queue.push_back((lookup, tx));
+        if state.idle == 0 && state.workers < WORKERS {
+            let shared = Arc::clone(self);
+            let started = std::thread::Builder::new()
+                .name("module_enet resolver".into())
+                .spawn(move || shared.work());
+            match started {
+                Ok(_) => state.workers += 1,
+                Err(e) if state.workers == 0 => {
+                    state.queue.pop_back();
+                    state.pending -= 1;
+                    return Err(format!(
+                        "cannot resolve '{name}': cannot start resolver thread: {e}"
+                    ));
+                }
+                // The running workers will get to it.
+                Err(_) => {}
+            }
+        }
+        self.wake.notify_one();
+        Ok(rx)
+    }
+
+    /// A worker thread: lookups until the pool closes or nothing comes for WORKER_IDLE.
+    fn work(&self) {
+        let mut state = self.lock();
+        loop {
+            if state.closed {
+                // Nobody is left to read the answers of queued lookups.
+                let dropped = state.queue.len();
+                state.queue.clear();
+                state.pending -= dropped;
+                break;
+            }
+            if let Some((lookup, tx)) = state.queue.pop_front() {
+                drop(state);
+                // A caller that gave up dropped its receiver: the send fails quietly.
+                let _ = tx.send(lookup.run());
+                state = self.lock();
+                state.pending -= 1;
+                continue;
+            }
+            state.idle += 1;
+            let (next, wait) = self
+                .wake
+                .wait_timeout(state, WORKER_IDLE)
+                .unwrap_or_else(|e| e.into_inner());
+            state = next;
+            state.idle -= 1;
+            if wait.timed_out() && state.queue.is_empty() {
+                break;
+            }
+        }
+        state.workers -= 1;
     }
 }
 
@@ -434,7 +548,7 @@ fn name_arg(value: &Value, func: &str) -> Result<Spec> {
 /// `address_resolve(name)` -> list of `{host=, port=, sin6_scope_id=}`, or nil, message.
 fn address_resolve(lua: &Lua, name: Value) -> Result<Failure> {
     let spec = name_arg(&name, "address_resolve")?;
-    outcome_to_lua(lua, resolve_all(&settings(lua), &spec))
+    outcome_to_lua(lua, resolve_all(lua, &spec))
 }
 
 /// `address_resolve_start(name)` -> request; `request:result()` is nil while pending.
@@ -446,14 +560,15 @@ fn address_resolve_start(lua: &Lua, name: Value) -> Result<Failure> {
         Ok(Job::Done(outcome)) => RequestState::Done(outcome),
         Ok(Job::Lookup(lookup)) => {
             let name = lookup.name.clone();
-            match lookup.spawn() {
+            match pool(lua).submit(lookup) {
                 Ok(rx) => RequestState::Pending {
                     rx,
                     name,
                     deadline: Instant::now() + settings.timeout + GRACE,
                     timeout: settings.timeout,
                 },
-                Err(message) => RequestState::Done(Err(message)),
+                // Too many lookups pending (or no thread): refused now, not later.
+                Err(message) => return Ok((Value::Nil, Some(message))),
             }
         }
     };
@@ -568,7 +683,9 @@ mod tests {
             timeout: Duration::from_millis(1),
             prefer: Prefer::Ipv4,
         };
-        let found = resolve_all(&settings, &spec("LocalHost.", 7)).unwrap();
+        let lua = Lua::new();
+        lua.set_app_data(settings);
+        let found = resolve_all(&lua, &spec("LocalHost.", 7)).unwrap();
         assert_eq!(
             found,
             vec![
@@ -576,7 +693,7 @@ mod tests {
                 "[::1]:7".parse().unwrap()
             ]
         );
-        let found = resolve_all(&settings, &spec("game.localhost", 7)).unwrap();
+        let found = resolve_all(&lua, &spec("game.localhost", 7)).unwrap();
         assert_eq!(found.len(), 2);
     }
 
@@ -610,9 +727,52 @@ mod tests {
 
     #[test]
     fn literals_skip_lookup() {
-        let settings = Settings::default();
-        let found = resolve_all(&settings, &spec("::ffff:10.0.0.1", 3)).unwrap();
+        let lua = Lua::new();
+        let found = resolve_all(&lua, &spec("::ffff:10.0.0.1", 3)).unwrap();
         assert_eq!(found, vec!["10.0.0.1:3".parse::<SocketAddr>().unwrap()]);
+    }
+
+    #[test]
+    fn lookups_past_the_bound_fail_at_once_and_workers_stay_bounded() {
+        use std::net::UdpSocket;
+        // A nameserver that never answers: every lookup stays pending for its timeout.
+        let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let lua = Lua::new();
+        lua.set_app_data(Settings {
+            nameservers: vec![silent.local_addr().unwrap()],
+            timeout: Duration::from_secs(3),
+            prefer: Prefer::Auto,
+        });
+        let shared = pool(&lua);
+        let mut receivers = Vec::new();
+        for i in 0..MAX_PENDING_LOOKUPS {
+            let Job::Lookup(lookup) =
+                Job::new(&settings(&lua), &spec(&format!("h{i}.test"), 1)).unwrap()
+            else {
+                panic!("not a lookup");
+            };
+            receivers.push(shared.submit(lookup).unwrap());
+        }
+        let Job::Lookup(one_more) = Job::new(&settings(&lua), &spec("over.test", 1)).unwrap()
+        else {
+            panic!("not a lookup");
+        };
+        let refused = shared.submit(one_more).unwrap_err();
+        assert!(refused.contains("lookups already pending"), "{refused}");
+        assert!(shared.lock().workers <= WORKERS);
+        // Closing the Lua state closes the pool: running lookups end with their timeout, queued
+        // ones are dropped (their receivers see the sender gone), and the workers end.
+        drop(lua);
+        let last = receivers.pop().unwrap();
+        assert!(matches!(
+            last.recv_timeout(Duration::from_secs(30)),
+            Ok(Err(_)) | Err(RecvTimeoutError::Disconnected)
+        ));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while shared.lock().workers > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(shared.lock().workers, 0);
     }
 
     #[test]

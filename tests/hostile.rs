@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 use mlua::{Lua, Table};
 use module_enet::wire::{self, Verdict};
 
-/// Tests that measure the process's memory run one at a time.
+/// The tests of this file run one at a time: two of them measure the process's memory, and a
+/// neighbour's allocations (b2's large packets, b5's channel arrays) would count in it. On a
+/// busy machine the tests overlap for longer and the flood test saw +115 MiB that way.
 static MEMORY: Mutex<()> = Mutex::new(());
 
 fn memory_lock() -> MutexGuard<'static, ()> {
@@ -69,7 +71,8 @@ end
 function connect(server, client, port, channels)
   local peer = assert(client:connect({ host = "127.0.0.1", port = port }, channels or 2))
   local speer, up
-  assert(pump({ server, client }, function() return speer and up end, 5000, function(h, ev)
+  -- 30 s: connecting takes milliseconds, but a loaded CI machine may starve this thread.
+  assert(pump({ server, client }, function() return speer and up end, 30000, function(h, ev)
     if ev.type == enet.EVENT_TYPE_CONNECT then
       if h == server then speer = ev.peer else up = true end
     end
@@ -263,6 +266,7 @@ fn spray(to: SocketAddr, datagrams: &[Vec<u8>]) {
 
 #[test]
 fn b1_short_compressed_datagrams_are_dropped_and_the_host_keeps_working() {
+    let _memory = memory_lock();
     let lua = lua();
     let (sport, cport): (u16, u16) = chunk(
         &lua,
@@ -324,6 +328,7 @@ fn b1_short_compressed_datagrams_are_dropped_and_the_host_keeps_working() {
 
 #[test]
 fn oversized_datagrams_are_counted_and_dropped() {
+    let _memory = memory_lock();
     let lua = lua();
     let port: u16 = chunk(
         &lua,
@@ -357,6 +362,7 @@ return SERVER:address().port
 
 #[test]
 fn b2_b4_large_unreliable_packets_go_out_as_reliable_fragments_and_kinds_are_kept() {
+    let _memory = memory_lock();
     let lua = lua();
     let port: u16 = chunk(&lua, "server", WIRE_KINDS);
     let relay = Relay::start(loopback(port));
@@ -510,11 +516,106 @@ fn b3_unreliable_fragment_starts_from_a_connected_peer_are_dropped() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Disconnect reasons come from what rusty_enet accepted, not from raw datagrams: a DISCONNECT
+// with the wrong ENet session id from the peer's own address is dropped by rusty_enet and must
+// not turn a later timeout into reason "disconnect".
+
+/// An unreliable DISCONNECT command from the peer whose header (peer id + session bits) is
+/// `header`, with `data`.
+fn disconnect_datagram(header: u16, data: u32) -> Vec<u8> {
+    let mut d = header.to_be_bytes().to_vec();
+    d.extend_from_slice(&[0x04, 0xff, 0, 0]);
+    d.extend_from_slice(&data.to_be_bytes());
+    d
+}
+
+const REASON_PAIR: &str = r#"
+SERVER = assert(enet.host_create({ host = "127.0.0.1", port = 0 }, 4, 2))
+return SERVER:address().port
+"#;
+
+const REASON_CONNECT: &str = r#"
+local relay_port = ...
+CLIENT = assert(enet.host_create(nil, 1, 2))
+CPEER, SPEER = connect(SERVER, CLIENT, relay_port)
+"#;
+
+/// Pumps the server until its peer's disconnect event; returns its reason and data, or nil.
+const REASON_WAIT: &str = r#"
+local max_ms = ...
+local reason, data
+pump({ SERVER }, function() return reason ~= nil end, max_ms, function(_, ev)
+  if ev.type == enet.EVENT_TYPE_DISCONNECT and rawequal(ev.peer, SPEER) then
+    reason, data = ev.reason, ev.data
+  end
+end)
+return reason, data
+"#;
+
+fn reason_setup(lua: &Lua) -> Relay {
+    let port: u16 = chunk(lua, "server", REASON_PAIR);
+    let relay = Relay::start(loopback(port));
+    lua.load(REASON_CONNECT)
+        .set_name("=connect")
+        .call::<()>(relay.addr.port())
+        .unwrap_or_else(|e| panic!("connect: {e}"));
+    relay
+}
+
+fn wait_reason(lua: &Lua, max_ms: u32) -> (Option<String>, Option<u32>) {
+    lua.load(REASON_WAIT)
+        .set_name("=wait")
+        .call(max_ms)
+        .unwrap_or_else(|e| panic!("wait: {e}"))
+}
+
+#[test]
+fn a_disconnect_with_the_wrong_session_is_ignored_and_the_timeout_says_timeout() {
+    let _memory = memory_lock();
+    let lua = lua();
+    let relay = reason_setup(&lua);
+    let header = relay.shared().client_header.unwrap();
+    // Same peer id, the other three session ids: rusty_enet drops all of them.
+    for flip in 1..4u16 {
+        let spoofed = (header & !0x3000) | (((header >> 12) ^ flip) & 3) << 12;
+        relay
+            .shared()
+            .inject
+            .push_back(disconnect_datagram(spoofed, 99));
+    }
+    let (reason, _) = wait_reason(&lua, 300);
+    assert_eq!(reason, None, "a spoofed DISCONNECT ended the connection");
+    let state: String = chunk(&lua, "state", "return SPEER:state()");
+    assert_eq!(state, "connected");
+    // Now the client goes silent for real: the relay stops forwarding.
+    drop(relay);
+    let _: i64 = chunk(&lua, "timeout", "return SPEER:timeout(4, 200, 1000)");
+    let (reason, _) = wait_reason(&lua, 30_000);
+    assert_eq!(reason.as_deref(), Some("timeout"));
+}
+
+#[test]
+fn a_disconnect_with_the_right_session_says_disconnect() {
+    let _memory = memory_lock();
+    let lua = lua();
+    let relay = reason_setup(&lua);
+    let header = relay.shared().client_header.unwrap();
+    relay
+        .shared()
+        .inject
+        .push_back(disconnect_datagram(header, 42));
+    let (reason, data) = wait_reason(&lua, 30_000);
+    assert_eq!(reason.as_deref(), Some("disconnect"));
+    assert_eq!(data, Some(42));
+}
+
+// ---------------------------------------------------------------------------------------------
 // B5: when a server grants fewer channels than asked, the client frees its channel array with a
 // smaller Layout than it allocated; harmless with the system allocator only.
 
 #[test]
 fn b5_fewer_channels_than_asked_and_no_custom_allocator() {
+    let _memory = memory_lock();
     let lua = lua();
     let rounds: i64 = chunk(
         &lua,

@@ -40,7 +40,7 @@ if have_or_install valgrind valgrind; then
         ko "valgrind $interp $spec (interpreter missing)"
         return
       fi
-      if env "$@" LUA_CPATH="$PWD/target/lua/$flavour/?.so;;" timeout 600 \
+      if env "$@" LUA_CPATH="$PWD/target/lua/$flavour/?.so;${LUA_CPATH_EXTRA:-};;" timeout 900 \
         valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
         --show-leak-kinds=definite "$interp" "${script[@]}" >"$log" 2>&1; then
         summary=$(grep -E 'ERROR SUMMARY|definitely lost|no leaks are possible' "$log" | sed 's/^==[0-9]*== //' | tr '\n' ' ')
@@ -58,6 +58,15 @@ if have_or_install valgrind valgrind; then
     # re-entry test, through busted.
     run_valgrind lua54 lua5.4 "/usr/bin/busted -o TAP tests/spec/fast_paths_spec.lua"
     run_valgrind lua51 lua5.1 "/usr/bin/busted -o TAP tests/spec/fast_paths_spec.lua"
+    # The fault sweeps (ci/suites.d/faults.sh builds failalloc): no leak when a call fails
+    # half-way, out of memory or on a finalizer's error.
+    if [ -e target/faults/lua54/failalloc.so ] && [ -e target/faults/lua51/failalloc.so ]; then
+      LUA_CPATH_EXTRA="$PWD/target/faults/lua54/?.so" run_valgrind lua54 lua5.4 "tests/faults/sweep.lua oom"
+      LUA_CPATH_EXTRA="$PWD/target/faults/lua51/?.so" run_valgrind lua51 lua5.1 "tests/faults/sweep.lua oom 3"
+      run_valgrind lua51 lua5.1 "tests/faults/sweep.lua gc"
+    else
+      ko "valgrind fault sweeps: target/faults/*/failalloc.so missing (run ci/suites.d/faults.sh first)"
+    fi
   else
     ko "module build for valgrind"
   fi

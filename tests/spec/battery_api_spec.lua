@@ -176,6 +176,10 @@ local function check_call(label, f, args, n)
     problems[#problems + 1] = label .. ": error value is a " .. type(err) .. " (" .. tostring(err) .. ")"
   elseif err:match("bad argument #%d+ to '") then
     stats.bad_argument = stats.bad_argument + 1
+  else
+    -- Every argument here is wrong somewhere: anything but a 'bad argument' is a leak of an
+    -- internal error (a Lua wrapper indexing with the bad value, say).
+    problems[#problems + 1] = label .. ": raised " .. err
   end
   return false, err
 end
