@@ -89,7 +89,7 @@ if ! have luacheck; then
 fi
 if have luacheck; then
   targets=()
-  for d in examples tests/spec bench; do [ -d "$d" ] && targets+=("$d"); done
+  for d in examples tests/spec tests/faults bench; do [ -d "$d" ] && targets+=("$d"); done
   if [ ${#targets[@]} -gt 0 ]; then
     if luacheck --no-color -q --codes "${targets[@]}" >"$tmp/luacheck.log" 2>&1; then
       ok "luacheck ${targets[*]}"

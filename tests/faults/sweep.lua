@@ -28,7 +28,6 @@ for name, v in pairs(enet) do
     NAMES[v] = name
   end
 end
-local unpack = table.unpack or unpack -- luacheck: ignore 143
 
 -- One run's injection: `point` is the allocation (oom) or the call (gc) that gets the fault.
 local run = {}

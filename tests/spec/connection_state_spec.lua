@@ -52,7 +52,7 @@ local ENDS = {
 
 describe("connection state", function()
   for _, name in ipairs({ "disconnect", "disconnect_later", "disconnect_now", "reset" }) do
-    it(name .. " on a connecting peer makes it stale at once, and the next connection in its slot is a stranger", function()
+    it(name .. " on a connecting peer makes it stale at once; the next one in its slot is a stranger", function()
       local host, h, silent = connecting_host()
       assert.are.equal(0, h:send(0, "secret"))
       assert.are.equal(0, h:send(1, enet.packet_create("secret too")))
