@@ -143,12 +143,19 @@ print(enet.host_connect(client, { host = "fe80::1", port = 1 }))
 A disconnect event carries `reason`:
 
 - `"disconnect"`: the connection was closed on purpose, by this side (`peer_disconnect`,
-  `peer_disconnect_later`, `host_destroy`) or by the remote side (its `peer_disconnect*` or
-  `host_destroy`, seen as an ENet DISCONNECT command from the peer's address).
+  `peer_disconnect_later`) or by the remote side (its `peer_disconnect*` or `host_destroy`): a
+  DISCONNECT command that ENet accepted for this connection. A datagram that merely contains
+  one (from a spoofed source, or with the wrong ENet session id) changes nothing: the reason
+  comes from ENet moving the peer to its disconnect states, not from raw datagrams.
 - `"timeout"`: anything else, i.e. the remote stopped acknowledging (it crashed, lost its
   network, or was `peer_reset`), as limited by `peer_timeout`.
 
-`peer_disconnect_now` and `peer_reset` produce no event on the side that calls them.]],
+`peer_disconnect_now` and `peer_reset` produce no event on the side that calls them, and
+neither does any way of ending a connection that is still connecting (`peer_disconnect`,
+`peer_disconnect_later`, `peer_disconnect_now`, `peer_reset`): its handle is stale at once,
+sends queued on it are dropped, and whatever connection takes the slot next gets a new handle.
+A connection that is disconnecting (after `peer_disconnect` or `peer_disconnect_later`) keeps
+its handle until its disconnect event; sends on it fail.]],
   },
   {
     id = "errors",
