@@ -74,12 +74,16 @@ if [[ " $PARTS " == *" luaenet "* ]]; then
   command -v love >/dev/null || { echo "love is not installed: run ONLY=luaenet bash bench/run.sh first"; exit 1; }
   [ -s "$out/love/benchclock.so" ] || { echo "run ONLY=luaenet bash bench/run.sh first (it builds target/bench/love)"; exit 1; }
   n0=$((N / 4))
-  luaenet_path="LUA_PATH=$root/bench/lua/?.lua;$root/bench/luaenet/?.lua;;"
-  marginal() { # marginal LABEL NAME COMMAND...: runs COMMAND n=N and n=N/4 under callgrind
-    local label=$1 name=$2 ir_big ir_small
-    shift 2
-    valgrind --tool=callgrind --callgrind-out-file="$dir/le.$name.$N" "$@" n="$N" >/dev/null 2>&1 || true
-    valgrind --tool=callgrind --callgrind-out-file="$dir/le.$name.$n0" "$@" n="$n0" >/dev/null 2>&1 || true
+  lua_path="$root/bench/lua/?.lua;$root/bench/luaenet/?.lua;;"
+  # marginal LABEL NAME CPATH COMMAND...: runs COMMAND n=N and n=N/4 under callgrind. The
+  # environment is set outside valgrind, which does not follow an exec (of `env`, say).
+  marginal() {
+    local label=$1 name=$2 cpath=$3 ir_big ir_small
+    shift 3
+    LUA_CPATH=$cpath LUA_PATH=$lua_path valgrind --tool=callgrind \
+      --callgrind-out-file="$dir/le.$name.$N" "$@" n="$N" >/dev/null 2>&1 || true
+    LUA_CPATH=$cpath LUA_PATH=$lua_path valgrind --tool=callgrind \
+      --callgrind-out-file="$dir/le.$name.$n0" "$@" n="$n0" >/dev/null 2>&1 || true
     if [ ! -s "$dir/le.$name.$N" ] || [ ! -s "$dir/le.$name.$n0" ]; then
       echo "$label: no callgrind output"; return 0
     fi
@@ -90,20 +94,19 @@ if [[ " $PARTS " == *" luaenet "* ]]; then
   }
   echo
   echo "== lua-enet: marginal instructions per 64 B reliable message, both hosts in one process"
-  marginal "C ENet $(dpkg -s libenet-dev | awk '/^Version/{print $2}')" c "$out/bin/enet_bench" loop
-  marginal "LÖVE lua-enet (LuaJIT)" love.lua-enet env "LUA_CPATH=$out/love/?.so;;" "$luaenet_path" \
+  marginal "C ENet $(dpkg -s libenet-dev | awk '/^Version/{print $2}')" c "" "$out/bin/enet_bench" loop
+  marginal "LÖVE lua-enet (LuaJIT)" love.lua-enet "$out/love/?.so;;" \
     love "$root/bench/love" "$root/bench/luaenet/loop.lua"
   if [ -s "$out/luajit/module_enet.so" ]; then
-    marginal "LÖVE module_enet.compat, same script" love.compat \
-      env "LUA_CPATH=$out/love/?.so;$out/luajit/?.so;;" "$luaenet_path" \
+    marginal "LÖVE module_enet.compat, same script" love.compat "$out/love/?.so;$out/luajit/?.so;;" \
       love "$root/bench/love" -l use_compat "$root/bench/luaenet/loop.lua"
   fi
   for fl in $FLAVOURS; do
-    marginal "$fl module_enet.compat, same script" "$fl.compat" env "LUA_CPATH=$out/$fl/?.so;;" \
-      "$luaenet_path" "$(interpreter "$fl")" -l use_compat "$root/bench/luaenet/loop.lua"
-    marginal "$fl module_enet seed loop" "$fl.seed" env "LUA_CPATH=$out/$fl/?.so;;" "$luaenet_path" \
+    marginal "$fl module_enet.compat, same script" "$fl.compat" "$out/$fl/?.so;;" \
+      "$(interpreter "$fl")" -l use_compat "$root/bench/luaenet/loop.lua"
+    marginal "$fl module_enet seed loop" "$fl.seed" "$out/$fl/?.so;;" \
       "$(interpreter "$fl")" "$root/bench/lua/loop.lua" send=seed recv=seed
-    marginal "$fl peer_send_many + host_service_into" "$fl.many" env "LUA_CPATH=$out/$fl/?.so;;" \
-      "$luaenet_path" "$(interpreter "$fl")" "$root/bench/lua/loop.lua" send=many recv=into
+    marginal "$fl peer_send_many + host_service_into" "$fl.many" "$out/$fl/?.so;;" \
+      "$(interpreter "$fl")" "$root/bench/lua/loop.lua" send=many recv=into
   done
 fi
