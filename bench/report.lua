@@ -61,7 +61,8 @@ local function ratio(a, b)
 end
 
 local VARIANT_RANK = {
-  ["lua-enet"] = 0, compat = 0.5, block = 1, poll = 2, seed = 3, string = 4, batch = 5, payload = 6, into = 7, many = 8, ["c-server"] = 9,
+  ["lua-enet"] = 0, compat = 0.5, block = 1, poll = 2, seed = 3, string = 4, batch = 5, payload = 6,
+  into = 7, many = 8, ["c-server"] = 9,
 }
 
 --- The implementations present for a bench, C and raw UDP first, then Lua flavours.

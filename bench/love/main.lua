@@ -3,6 +3,7 @@
 -- `-l use_compat` puts module_enet.compat in place of LÖVE's lua-enet, as `lua -l` does.
 -- LUA_PATH / LUA_CPATH find the program's modules (bench/run.sh sets them); the program sees
 -- `arg` and `...` as under `lua`. The exit status is the program's (os.exit) or 0, 1 on error.
+-- luacheck: globals love arg
 function love.run()
   return function()
     local argv = {}

@@ -49,7 +49,7 @@ for i = 1, warmup + n do
   end
   local t0 = now()
   peer:send(payload, 0, "reliable")
-  local answered = false
+  local answered
   repeat
     local event = host:service(1000)
     answered = event ~= nil and event.type == "receive"
