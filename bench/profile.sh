@@ -2,8 +2,10 @@
 # Where the time goes: runs bench/lua/loop.lua (both hosts in one process, deterministic) and
 # its C twin `enet_bench loop` under valgrind --tool=callgrind, and prints instructions per
 # message, the module's most expensive functions (inclusive) and the socket syscalls per message.
-#   bash bench/profile.sh            (after bench/run.sh has built target/bench; ~3 minutes)
-#   FLAVOURS=lua54 N=20000 bash bench/profile.sh
+# PARTS=luaenet: the same for lua-enet's API (bench/luaenet/loop.lua) on LÖVE's bundled lua-enet
+# and on module_enet.compat, beside the seed loop and C ENet, as the marginal cost per message.
+#   bash bench/profile.sh            (after bench/run.sh has built target/bench; ~5 minutes)
+#   FLAVOURS=lua54 N=20000 PARTS=modes bash bench/profile.sh
 # Output files: target/bench/callgrind/cg.<flavour>.<send>.<recv> (open with callgrind_annotate).
 set -euo pipefail
 set -f
@@ -14,6 +16,7 @@ dir=$out/callgrind
 mkdir -p "$dir"
 N=${N:-20000}
 FLAVOURS=${FLAVOURS:-"lua51 lua54 luajit"}
+PARTS=${PARTS:-"modes luaenet"}
 command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
 [ -x "$out/bin/enet_bench" ] || { echo "run bash bench/run.sh first (it builds target/bench)"; exit 1; }
 
@@ -36,26 +39,74 @@ report() { # report FILE LABEL
     "$(echo "$polls / $N" | bc -l)"
 }
 
-echo "== instructions per 64 B reliable message, both hosts in one process, $N messages"
-valgrind --tool=callgrind --callgrind-out-file="$dir/cg.c" "$out/bin/enet_bench" loop n="$N" >/dev/null 2>&1
-report "$dir/cg.c" "C ENet"
-for fl in $FLAVOURS; do
-  for cfg in "seed seed" "string seed" "string batch" "string payload" "string into" "many into"; do
-    set -- $cfg
-    f=$dir/cg.$fl.$1.$2
-    LUA_CPATH="$out/$fl/?.so;;" LUA_PATH="$root/bench/lua/?.lua;;" \
-      valgrind --tool=callgrind --callgrind-out-file="$f" "$(interpreter "$fl")" \
-      bench/lua/loop.lua n="$N" send="$1" recv="$2" >/dev/null 2>&1 || true
-    [ -s "$f" ] && report "$f" "$fl send=$1 recv=$2"
+if [[ " $PARTS " == *" modes "* ]]; then
+  echo "== instructions per 64 B reliable message, both hosts in one process, $N messages"
+  valgrind --tool=callgrind --callgrind-out-file="$dir/cg.c" "$out/bin/enet_bench" loop n="$N" >/dev/null 2>&1
+  report "$dir/cg.c" "C ENet"
+  for fl in $FLAVOURS; do
+    for cfg in "seed seed" "string seed" "string batch" "string payload" "string into" "many into"; do
+      set -- $cfg
+      f=$dir/cg.$fl.$1.$2
+      LUA_CPATH="$out/$fl/?.so;;" LUA_PATH="$root/bench/lua/?.lua;;" \
+        valgrind --tool=callgrind --callgrind-out-file="$f" "$(interpreter "$fl")" \
+        bench/lua/loop.lua n="$N" send="$1" recv="$2" >/dev/null 2>&1 || true
+      [ -s "$f" ] && report "$f" "$fl send=$1 recv=$2"
+    done
   done
-done
 
-for fl in $FLAVOURS; do
-  f=$dir/cg.$fl.seed.seed
-  [ -s "$f" ] || continue
+  for fl in $FLAVOURS; do
+    f=$dir/cg.$fl.seed.seed
+    [ -s "$f" ] || continue
+    echo
+    echo "== $fl, seed loop: inclusive cost per message of the module's hot spots"
+    callgrind_annotate --inclusive=yes --threshold=100 "$f" 2>/dev/null |
+      grep -E 'module_enet::|Table::raw_set|create_table_with_capacity|make_userdata_with_metatable|RawLua::create_string|protect_lua_closure \[|callback_error_ext|rusty_enet::c::protocol::enet_protocol_send_outgoing|enet_protocol_handle_incoming|malloc.c:(malloc|free) ' |
+      awk -v n="$N" '{c=$1; gsub(",","",c); name=$0; sub(/^[^?]*\?\?\?:/,"",name); sub(/^[^:]*malloc.c:/,"libc ",name); sub(/ \[.*/,"",name); printf "%9.0f Ir/msg  %s\n", c/n, name}' | head -25
+  done
+fi
+
+# --- lua-enet (LÖVE) against module_enet -----------------------------------------------------------
+# LÖVE starts SDL, PhysFS and its Lua modules before the program runs (millions of instructions,
+# more than the messages of a short run), so this part reports the marginal cost: the
+# instructions of a run of N messages minus those of a run of N/4, over the 3N/4 messages in
+# between. Start-up, connect and JIT warm-up cancel out; every row is measured the same way.
+if [[ " $PARTS " == *" luaenet "* ]]; then
+  command -v love >/dev/null || { echo "love is not installed: run ONLY=luaenet bash bench/run.sh first"; exit 1; }
+  [ -s "$out/love/benchclock.so" ] || { echo "run ONLY=luaenet bash bench/run.sh first (it builds target/bench/love)"; exit 1; }
+  n0=$((N / 4))
+  lua_path="$root/bench/lua/?.lua;$root/bench/luaenet/?.lua;;"
+  # marginal LABEL NAME CPATH COMMAND...: runs COMMAND n=N and n=N/4 under callgrind. The
+  # environment is set outside valgrind, which does not follow an exec (of `env`, say).
+  marginal() {
+    local label=$1 name=$2 cpath=$3 ir_big ir_small
+    shift 3
+    LUA_CPATH=$cpath LUA_PATH=$lua_path valgrind --tool=callgrind \
+      --callgrind-out-file="$dir/le.$name.$N" "$@" n="$N" >/dev/null 2>&1 || true
+    LUA_CPATH=$cpath LUA_PATH=$lua_path valgrind --tool=callgrind \
+      --callgrind-out-file="$dir/le.$name.$n0" "$@" n="$n0" >/dev/null 2>&1 || true
+    if [ ! -s "$dir/le.$name.$N" ] || [ ! -s "$dir/le.$name.$n0" ]; then
+      echo "$label: no callgrind output"; return 0
+    fi
+    ir_big=$(total_ir "$dir/le.$name.$N")
+    ir_small=$(total_ir "$dir/le.$name.$n0")
+    printf '%-52s %8.0f Ir/msg   (whole run of %d: %.0f Ir/msg)\n' "$label" \
+      "$(echo "($ir_big - $ir_small) / ($N - $n0)" | bc -l)" "$N" "$(echo "$ir_big / $N" | bc -l)"
+  }
   echo
-  echo "== $fl, seed loop: inclusive cost per message of the module's hot spots"
-  callgrind_annotate --inclusive=yes --threshold=100 "$f" 2>/dev/null |
-    grep -E 'module_enet::|Table::raw_set|create_table_with_capacity|make_userdata_with_metatable|RawLua::create_string|protect_lua_closure \[|callback_error_ext|rusty_enet::c::protocol::enet_protocol_send_outgoing|enet_protocol_handle_incoming|malloc.c:(malloc|free) ' |
-    awk -v n="$N" '{c=$1; gsub(",","",c); name=$0; sub(/^[^?]*\?\?\?:/,"",name); sub(/^[^:]*malloc.c:/,"libc ",name); sub(/ \[.*/,"",name); printf "%9.0f Ir/msg  %s\n", c/n, name}' | head -25
-done
+  echo "== lua-enet: marginal instructions per 64 B reliable message, both hosts in one process"
+  marginal "C ENet $(dpkg -s libenet-dev | awk '/^Version/{print $2}')" c "" "$out/bin/enet_bench" loop
+  marginal "LÖVE lua-enet (LuaJIT)" love.lua-enet "$out/love/?.so;;" \
+    love "$root/bench/love" "$root/bench/luaenet/loop.lua"
+  if [ -s "$out/luajit/module_enet.so" ]; then
+    marginal "LÖVE module_enet.compat, same script" love.compat "$out/love/?.so;$out/luajit/?.so;;" \
+      love "$root/bench/love" -l use_compat "$root/bench/luaenet/loop.lua"
+  fi
+  for fl in $FLAVOURS; do
+    marginal "$fl module_enet.compat, same script" "$fl.compat" "$out/$fl/?.so;;" \
+      "$(interpreter "$fl")" -l use_compat "$root/bench/luaenet/loop.lua"
+    marginal "$fl module_enet seed loop" "$fl.seed" "$out/$fl/?.so;;" \
+      "$(interpreter "$fl")" "$root/bench/lua/loop.lua" send=seed recv=seed
+    marginal "$fl peer_send_many + host_service_into" "$fl.many" "$out/$fl/?.so;;" \
+      "$(interpreter "$fl")" "$root/bench/lua/loop.lua" send=many recv=into
+  done
+fi

@@ -61,7 +61,8 @@ local function ratio(a, b)
 end
 
 local VARIANT_RANK = {
-  block = 1, poll = 2, seed = 3, string = 4, batch = 5, payload = 6, into = 7, many = 8, ["c-server"] = 9,
+  ["lua-enet"] = 0, compat = 0.5, block = 1, poll = 2, seed = 3, string = 4, batch = 5, payload = 6,
+  into = 7, many = 8, ["c-server"] = 9,
 }
 
 --- The implementations present for a bench, C and raw UDP first, then Lua flavours.
@@ -74,9 +75,9 @@ local function impls(bench)
       list[#list + 1] = { impl = impl, variant = variant }
     end
   end
-  local rank = { udp = 1, c = 2 }
+  local rank = { udp = 1, c = 2, love = 3 }
   table.sort(list, function(x, y)
-    local rx, ry = rank[x.impl] or 3, rank[y.impl] or 3
+    local rx, ry = rank[x.impl] or 4, rank[y.impl] or 4
     if rx ~= ry then
       return rx < ry
     end
@@ -128,6 +129,86 @@ local function name(e)
     return label .. " client (string) vs C ENet server"
   end
   return label .. " " .. e.variant
+end
+
+-- lua-enet (LÖVE) against module_enet: bench/run.sh's `luaenet` item.
+local LE_NAMES = {
+  ["love|lua-enet"] = "LÖVE's lua-enet (LuaJIT)",
+  ["love|compat"] = "LÖVE, module_enet.compat, same script",
+  compat = "module_enet.compat, same script",
+  seed = "module_enet seed loop",
+  many = "module_enet peer_send_many + host_service_into",
+}
+local function le_name(e)
+  if e.impl == "udp" then
+    return "raw UDP (" .. e.variant .. ")"
+  elseif e.impl == "c" then
+    return NAMES.c
+  end
+  return LE_NAMES[e.impl .. "|" .. e.variant] or (e.impl .. " " .. (LE_NAMES[e.variant] or e.variant))
+end
+local FLAVOUR_NAMES = { lua51 = "Lua 5.1", lua52 = "Lua 5.2", lua53 = "Lua 5.3", lua54 = "Lua 5.4",
+  luajit = "LuaJIT", love = "LÖVE (LuaJIT)" }
+
+if next(impls("luaenet-stream")) then
+  local B = "luaenet-stream"
+  print("### lua-enet: 64 B reliable stream, both ends the same implementation; rates at the receiver")
+  print()
+  local le = get(B, "love", "lua-enet", 64, "server", "pps")
+  local le_recv = get(B, "love", "lua-enet", 64, "server", "recv_cpu_ns")
+  local le_send = get(B, "love", "lua-enet", 64, "client", "send_cpu_ns")
+  local c = get(B, "c", "seed", 64, "server", "pps")
+  -- CPU per packet is the steadier figure on a loaded machine: it does not count time spent
+  -- waiting for a core.
+  table_head({ "implementation", "packets/s", "receiver CPU/packet (ns)", "sender CPU/packet (ns)",
+    "packets/s / lua-enet", "receiver CPU / lua-enet", "sender CPU / lua-enet", "packets/s / C ENet",
+    "rounds" })
+  for _, e in ipairs(impls(B)) do
+    local pps, rounds = get(B, e.impl, e.variant, 64, "server", "pps")
+    local recv = get(B, e.impl, e.variant, 64, "server", "recv_cpu_ns")
+    local send = get(B, e.impl, e.variant, 64, "client", "send_cpu_ns")
+    row({ le_name(e), fmt(pps, 0), fmt(recv, 0), fmt(send, 0), ratio(pps, le), ratio(recv, le_recv),
+      ratio(send, le_send), ratio(pps, c), tostring(rounds or 0) })
+  end
+  print()
+  print("64 B stream packets/s relative to LÖVE's lua-enet, same run:")
+  print()
+  table_head({ "", "lua-enet (LÖVE)", "module_enet seed loop", "module_enet.compat, same lua-enet script",
+    "peer_send_many + host_service_into" })
+  for _, fl in ipairs({ "love", "lua51", "lua52", "lua53", "lua54", "luajit" }) do
+    local compat = get(B, fl, "compat", 64, "server", "pps")
+    local seed = get(B, fl, "seed", 64, "server", "pps")
+    local many = get(B, fl, "many", 64, "server", "pps")
+    if compat or seed then
+      row({ FLAVOUR_NAMES[fl], ratio(le, le), ratio(seed, le), ratio(compat, le), ratio(many, le) })
+    end
+  end
+  print()
+end
+
+if next(impls("luaenet-pingpong")) then
+  local B = "luaenet-pingpong"
+  print("### lua-enet: ping-pong, reliable 32 B request/response, RTT in microseconds")
+  print()
+  local function client(impl, variant, metric)
+    return (get(B, impl, variant, nil, "client", metric))
+  end
+  local le, le50, le99 = client("love", "lua-enet", "mean_us"), client("love", "lua-enet", "p50_us"),
+    client("love", "lua-enet", "p99_us")
+  local le_cpu = client("love", "lua-enet", "client_cpu_us")
+  local c = client("c", "seed", "mean_us")
+  local floor = client("udp", "block", "mean_us")
+  table_head({ "implementation", "mean", "p50", "p99", "client CPU/req", "mean / lua-enet",
+    "p50 / lua-enet", "p99 / lua-enet", "client CPU / lua-enet", "mean / C ENet", "mean / raw UDP",
+    "rounds" })
+  for _, e in ipairs(impls(B)) do
+    local m, rounds = get(B, e.impl, e.variant, nil, "client", "mean_us")
+    local p50, p99 = client(e.impl, e.variant, "p50_us"), client(e.impl, e.variant, "p99_us")
+    local cpu = client(e.impl, e.variant, "client_cpu_us")
+    row({ le_name(e), fmt(m), fmt(p50), fmt(p99), fmt(cpu), ratio(m, le), ratio(p50, le50),
+      ratio(p99, le99), ratio(cpu, le_cpu), ratio(m, c), ratio(m, floor), tostring(rounds or 0) })
+  end
+  print()
 end
 
 if next(impls("pingpong")) then

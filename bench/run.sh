@@ -2,10 +2,13 @@
 # The benchmark suite (docs/performance.md): builds the release modules and the C programs, runs
 # ping-pong, stream, fan-in, connect/idle/memory and garbage benchmarks for each Lua flavour,
 # C ENet (Debian's libenet) and raw UDP over loopback, and prints the ratios of this one run.
+# `luaenet` runs the same lua-enet programs (bench/luaenet/) on LÖVE's bundled lua-enet (Debian's
+# `love`, headless) and on module_enet.compat, beside the seed loop, C ENet and raw UDP.
 #
 #   bash bench/run.sh                 full run (a few minutes)
 #   QUICK=1 bash bench/run.sh         smoke run, under a minute
 #   FLAVOURS="lua54" ONLY="pingpong stream" SKIP_BUILD=1 bash bench/run.sh
+#   ONLY=luaenet bash bench/run.sh    lua-enet (LÖVE) against compat and the seed loop only
 #
 # Not a test and not part of ci/test.sh: the numbers depend on the machine and its load.
 # Results: target/bench/results-<time>.txt (raw RESULT lines) and the report printed at the end.
@@ -20,7 +23,7 @@ mkdir -p "$bin"
 
 QUICK=${QUICK:-0}
 FLAVOURS=${FLAVOURS:-"lua51 lua54 luajit"}
-ONLY=${ONLY:-"pingpong stream fanin idle garbage"}
+ONLY=${ONLY:-"luaenet pingpong stream fanin idle garbage"}
 if [ "$QUICK" = 1 ]; then
   ROUNDS=${ROUNDS:-1}; PP_N=2000; PP_LIMIT=4; STREAM_ROUNDS=1
   S64=50000; S1200=5000; S100K=50; FAN_MEASURE=1.5; FAN_WARMUP=0.5; IDLE_PEERS=4000
@@ -47,6 +50,8 @@ lua_headers() {
 
 # --- Prerequisites and build --------------------------------------------------------------------
 need=(gcc libenet-dev)
+# LÖVE's lua-enet runs on Debian's libluajit-5.1, so benchclock is built against its headers.
+[[ " $ONLY " == *" luaenet "* ]] && need+=(love libluajit-5.1-dev)
 for fl in $FLAVOURS; do
   need+=("$(interpreter "$fl")")
   case $fl in
@@ -58,7 +63,9 @@ missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  # --no-install-recommends: love recommends systemd and binfmt-support, which a benchmark
+  # does not need.
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
@@ -69,6 +76,10 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     cp target/release/libmodule_enet.so "$out/$fl/module_enet.so"
     gcc -O2 -Wall -shared -fPIC -I"$(lua_headers "$fl")" bench/c/benchclock.c -o "$out/$fl/benchclock.so"
   done
+  if [[ " $ONLY " == *" luaenet "* ]]; then
+    mkdir -p "$out/love"
+    gcc -O2 -Wall -shared -fPIC -I/usr/include/luajit-2.1 bench/c/benchclock.c -o "$out/love/benchclock.so"
+  fi
   gcc -O2 -Wall -o "$bin/enet_bench" bench/c/enet_bench.c -lenet
   gcc -O2 -Wall -o "$bin/udp_pingpong" bench/c/udp_pingpong.c
 fi
@@ -85,6 +96,10 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
   echo "# load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "# QUICK=$QUICK ROUNDS=$ROUNDS FLAVOURS=\"$FLAVOURS\""
   echo "# enet: $(dpkg -s libenet-dev | awk '/^Version/{print $2}') module: $(grep -m1 '^version' Cargo.toml | cut -d'"' -f2) git $(git rev-parse --short HEAD)"
+  if [[ " $ONLY " == *" luaenet "* ]]; then
+    echo 'print(require("enet").linked_version(), jit.version)' >"$work/versions.lua"
+    echo "# love: $(dpkg -s love | awk '/^Version/{print $2}'), its lua-enet on ENet and LuaJIT: $(LUA_CPATH="$out/love/?.so;;" love "$root/bench/love" "$work/versions.lua" 2>&1 | head -1)"
+  fi
 } | tee -a "$results"
 
 # A command line per implementation: "c", "udp-block", "udp-poll" or a Lua flavour.
@@ -94,16 +109,37 @@ lua_cmd() { # lua_cmd FLAVOUR SCRIPT ARGS...
     "$root/bench/lua/$script" "$@"
 }
 
+# The lua-enet programs (bench/luaenet/): on LÖVE's own lua-enet, or with `-l use_compat` on
+# module_enet.compat (inside LÖVE it is the LuaJIT build of the module).
+luaenet_path="LUA_PATH=$root/bench/lua/?.lua;$root/bench/luaenet/?.lua;;"
+love_cmd() { # love_cmd [-l use_compat] SCRIPT ARGS...
+  local pre=""
+  if [ "$1" = -l ]; then pre="-l $2"; shift 2; fi
+  local script=$1; shift
+  echo env "LUA_CPATH=$out/love/?.so;$out/luajit/?.so;;" "$luaenet_path" love "$root/bench/love" \
+    $pre "$root/bench/luaenet/$script" "$@"
+}
+compat_cmd() { # compat_cmd FLAVOUR SCRIPT ARGS...
+  local fl=$1 script=$2; shift 2
+  echo env "LUA_CPATH=$out/$fl/?.so;;" "$luaenet_path" "$(interpreter "$fl")" -l use_compat \
+    "$root/bench/luaenet/$script" "$@"
+}
+# module_has FLAVOUR NAME: the built module has the function NAME.
+module_has() {
+  "$(interpreter "$1")" -e "package.cpath='$out/$1/?.so;'..package.cpath
+    os.exit(require('module_enet').$2 and 0 or 1)" 2>/dev/null
+}
+
 # pair LABEL TIMEOUT "SERVER CMD" "CLIENT CMD": starts the server, waits for its PORT line, runs
 # the client with port=N, and files both sides' RESULT lines under LABEL.
 pair() {
-  local label=$1 limit=$2 server=$3 client=$4 port="" spid i
+  local label=$1 limit=$2 server=$3 client=$4 port="" spid
   # Emptied here, not by the background redirection: that may run after the first read below,
   # which would then find the previous server's port.
   : >"$work/server.out"; : >"$work/server.err"; : >"$work/client.out"; : >"$work/client.err"
   $server >"$work/server.out" 2>"$work/server.err" &
   spid=$!
-  for i in $(seq 1 500); do
+  for _ in $(seq 1 500); do
     port=$(awk '/^PORT/{print $2; exit}' "$work/server.out")
     [ -n "$port" ] && break
     kill -0 "$spid" 2>/dev/null || break
@@ -116,7 +152,7 @@ pair() {
   fi
   timeout "$limit" $client "port=$port" >"$work/client.out" 2>"$work/client.err" || true
   # The server ends by itself (disconnect, count reached or its own deadline); bound it anyway.
-  for i in $(seq 1 $((limit * 50))); do kill -0 "$spid" 2>/dev/null || break; sleep 0.02; done
+  for _ in $(seq 1 $((limit * 50))); do kill -0 "$spid" 2>/dev/null || break; sleep 0.02; done
   kill "$spid" 2>/dev/null || true
   wait "$spid" 2>/dev/null || true
   local side
@@ -129,6 +165,65 @@ pair() {
 }
 
 enabled() { [[ " $ONLY " == *" $1 "* ]]; }
+
+# --- lua-enet (LÖVE) against module_enet ------------------------------------------------------------
+# One round runs every implementation once, so the ratios to LÖVE's lua-enet come from
+# interleaved runs: the 64 B reliable stream of `stream` (both ends the same implementation) and
+# the 32 B reliable ping-pong of `pingpong`. module_enet appears as compat running the identical
+# lua-enet program (on Debian's interpreters, and inside LÖVE), as its seed loop and, for the
+# stream, as peer_send_many + host_service_into.
+if enabled luaenet; then
+  echo "== lua-enet: stream reliable 64 B x $S64, ping-pong reliable ${PP_N} x 32 B, $ROUNDS rounds" | tee -a "$results"
+  in_flavours() { [[ " $FLAVOURS " == *" $1 "* ]]; }
+  pp_client_args="n=$PP_N warmup=500 size=32 limit=$PP_LIMIT"
+  for round in $(seq 1 "$ROUNDS"); do
+    tag="size=64 round=$round"
+    pair "bench=luaenet-stream impl=c variant=seed $tag" 60 \
+      "$bin/enet_bench stream-recv n=$S64 size=64 limit=40" \
+      "$bin/enet_bench stream-send n=$S64 size=64 batch=256 limit=40"
+    le_recv="n=$S64 size=64 limit=40" le_send="n=$S64 size=64 batch=256 limit=40"
+    pair "bench=luaenet-stream impl=love variant=lua-enet $tag" 60 \
+      "$(love_cmd stream.lua recv $le_recv)" "$(love_cmd stream.lua send $le_send)"
+    if in_flavours luajit; then
+      pair "bench=luaenet-stream impl=love variant=compat $tag" 60 \
+        "$(love_cmd -l use_compat stream.lua recv $le_recv)" \
+        "$(love_cmd -l use_compat stream.lua send $le_send)"
+    fi
+    for fl in $FLAVOURS; do
+      pair "bench=luaenet-stream impl=$fl variant=compat $tag" 60 \
+        "$(compat_cmd "$fl" stream.lua recv $le_recv)" "$(compat_cmd "$fl" stream.lua send $le_send)"
+      pair "bench=luaenet-stream impl=$fl variant=seed $tag" 60 \
+        "$(lua_cmd "$fl" stream.lua recv recv=seed $le_recv)" \
+        "$(lua_cmd "$fl" stream.lua send send=seed $le_send)"
+      if module_has "$fl" peer_send_many; then
+        pair "bench=luaenet-stream impl=$fl variant=many $tag" 60 \
+          "$(lua_cmd "$fl" stream.lua recv recv=into $le_recv)" \
+          "$(lua_cmd "$fl" stream.lua send send=many $le_send)"
+      fi
+    done
+
+    tag="round=$round"
+    pair "bench=luaenet-pingpong impl=udp variant=block $tag" 30 \
+      "$bin/udp_pingpong server wait=block limit=60" "$bin/udp_pingpong client wait=block $pp_client_args"
+    pair "bench=luaenet-pingpong impl=c variant=seed $tag" 30 \
+      "$bin/enet_bench pp-server limit=60" "$bin/enet_bench pp-client $pp_client_args"
+    pair "bench=luaenet-pingpong impl=love variant=lua-enet $tag" 30 \
+      "$(love_cmd pingpong.lua server limit=60)" "$(love_cmd pingpong.lua client $pp_client_args)"
+    if in_flavours luajit; then
+      pair "bench=luaenet-pingpong impl=love variant=compat $tag" 30 \
+        "$(love_cmd -l use_compat pingpong.lua server limit=60)" \
+        "$(love_cmd -l use_compat pingpong.lua client $pp_client_args)"
+    fi
+    for fl in $FLAVOURS; do
+      pair "bench=luaenet-pingpong impl=$fl variant=compat $tag" 30 \
+        "$(compat_cmd "$fl" pingpong.lua server limit=60)" \
+        "$(compat_cmd "$fl" pingpong.lua client $pp_client_args)"
+      pair "bench=luaenet-pingpong impl=$fl variant=seed $tag" 30 \
+        "$(lua_cmd "$fl" pingpong.lua server send=seed limit=60)" \
+        "$(lua_cmd "$fl" pingpong.lua client send=seed $pp_client_args)"
+    done
+  done
+fi
 
 # --- Ping-pong -------------------------------------------------------------------------------------
 if enabled pingpong; then
@@ -167,14 +262,8 @@ if enabled stream; then
         "$bin/enet_bench stream-send n=$n size=$size batch=$batch limit=40"
       for fl in $FLAVOURS; do
         variants=$STREAM_VARIANTS
-        if "$(interpreter "$fl")" -e "package.cpath='$out/$fl/?.so;'..package.cpath
-            os.exit(require('module_enet').host_service_batch and 0 or 1)" 2>/dev/null; then
-          variants="$variants batch payload"
-        fi
-        if "$(interpreter "$fl")" -e "package.cpath='$out/$fl/?.so;'..package.cpath
-            os.exit(require('module_enet').host_service_into and 0 or 1)" 2>/dev/null; then
-          variants="$variants into many"
-        fi
+        module_has "$fl" host_service_batch && variants="$variants batch payload"
+        module_has "$fl" host_service_into && variants="$variants into many"
         for variant in $variants; do
           send=$variant recv=seed
           [ "$variant" = batch ] && send=string recv=batch
@@ -217,14 +306,8 @@ if enabled garbage; then
   echo "== garbage: Lua heap growth per received 64 B message, collector stopped, $GC_N messages" | tee -a "$results"
   for fl in $FLAVOURS; do
     variants="seed"
-    if "$(interpreter "$fl")" -e "package.cpath='$out/$fl/?.so;'..package.cpath
-        os.exit(require('module_enet').host_service_batch and 0 or 1)" 2>/dev/null; then
-      variants="seed batch payload"
-    fi
-    if "$(interpreter "$fl")" -e "package.cpath='$out/$fl/?.so;'..package.cpath
-        os.exit(require('module_enet').host_service_into and 0 or 1)" 2>/dev/null; then
-      variants="$variants into"
-    fi
+    module_has "$fl" host_service_batch && variants="seed batch payload"
+    module_has "$fl" host_service_into && variants="$variants into"
     for variant in $variants; do
       pair "bench=garbage impl=$fl variant=$variant size=64" 60 \
         "$(lua_cmd "$fl" stream.lua recv n=$GC_N size=64 recv=$variant gc=1 limit=30)" \
