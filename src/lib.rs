@@ -20,6 +20,7 @@ compile_error!("choose one Lua flavour feature: lua51, lua52, lua53, lua54, lua5
 mod address;
 mod args;
 mod compat;
+mod connect_token;
 mod error;
 mod event;
 mod host;
@@ -27,6 +28,7 @@ mod packet;
 mod peer;
 mod registry;
 mod resolve;
+pub mod secure;
 mod socket;
 #[doc(hidden)]
 pub mod wire;
@@ -46,6 +48,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     peer::register(&mut reg)?;
     packet::register(&mut reg)?;
     resolve::register(&mut reg)?;
+    connect_token::register(&mut reg)?;
     set_constants(&exports)?;
     Ok(exports)
 }
