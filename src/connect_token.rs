@@ -30,6 +30,13 @@ const DEFAULT_TIMEOUT: i64 = 10;
 const MAX_EXPIRE: i64 = i32::MAX as i64;
 /// Integers above this are not all exact as Lua 5.1 / LuaJIT numbers.
 const MAX_EXACT_NUMBER: f64 = 9_007_199_254_740_992.0;
+/// Lua 5.1, 5.2 and LuaJIT have only doubles (mlua hands whole ones over as integers): a value
+/// above 2^53 there may already be rounded, so it must come as a hex string.
+const DOUBLES_ONLY: bool = cfg!(any(
+    feature = "lua51",
+    feature = "lua52",
+    feature = "luajit"
+));
 
 pub fn register(reg: &mut Registry) -> mlua::Result<()> {
     reg.function(F, connect_token)
@@ -132,7 +139,9 @@ fn private_key(t: &Table) -> Result<[u8; KEY_BYTES]> {
 fn u64_field(t: &Table, field: &str) -> Result<u64> {
     let expected = "must be a non-negative integer (up to 2^53 on Lua 5.1/LuaJIT) or a string of 16 hex digits";
     match t.raw_get::<Value>(field)? {
-        Value::Integer(i) if i >= 0 => Ok(i as u64),
+        Value::Integer(i) if i >= 0 && !(DOUBLES_ONLY && i as f64 > MAX_EXACT_NUMBER) => {
+            Ok(i as u64)
+        }
         Value::Number(n) if n.fract() == 0.0 && (0.0..=MAX_EXACT_NUMBER).contains(&n) => {
             Ok(n as u64)
         }

@@ -253,7 +253,8 @@ impl Counters {
         self.dropped.iter().sum()
     }
 
-    fn drop(&mut self, reason: DropReason) -> Incoming {
+    /// Counts a dropped datagram; the `Incoming` that says so.
+    fn count(&mut self, reason: DropReason) -> Incoming {
         self.dropped[reason.index()] += 1;
         Incoming::Dropped(reason)
     }

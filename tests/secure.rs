@@ -1367,6 +1367,27 @@ fn lua_connect_token_makes_a_token_our_server_accepts() {
     .unwrap();
     assert_eq!(private.client_id, 1 << 53);
     assert_eq!(&private.user_data[..3], b"lua");
+
+    // The whole u64 range as hex strings.
+    let token: mlua::LuaString = lua
+        .load(
+            r#"return enet.connect_token{ private_key = KEY, protocol_id = "FFFFFFFFFFFFFFFF",
+                 client_id = "8000000000000001", servers = { "10.0.0.1:40000" } }"#,
+        )
+        .eval()
+        .unwrap();
+    let public = PublicToken::read(&token.as_bytes()).unwrap();
+    assert_eq!(public.protocol_id, u64::MAX);
+    assert_eq!(public.timeout_seconds, 10);
+    let private = PrivateToken::open(
+        &public.private,
+        &KEY,
+        u64::MAX,
+        public.expire,
+        &public.nonce,
+    )
+    .unwrap();
+    assert_eq!(private.client_id, 0x8000_0000_0000_0001);
 }
 
 #[test]

@@ -141,7 +141,7 @@ impl SecureClient {
         }
         if self
             .last_send
-            .is_some_and(|t| now.time <= t + SEND_INTERVAL)
+            .is_some_and(|t| now.time <= t.saturating_add(SEND_INTERVAL))
         {
             return Vec::new();
         }
@@ -163,7 +163,7 @@ impl SecureClient {
     /// One datagram from `from` (anything not from the server is dropped).
     pub fn receive(&mut self, now: Now, from: SocketAddr, data: &[u8]) -> Incoming {
         self.on_datagram(now, from, data)
-            .unwrap_or_else(|reason| self.counters.drop(reason))
+            .unwrap_or_else(|reason| self.counters.count(reason))
     }
 
     /// Encrypts one ENet datagram once connected. While connecting it is kept (up to
@@ -211,8 +211,11 @@ impl SecureClient {
             return Some(ClientEnd::TokenExpired);
         }
         let timeout = self.token.timeout_seconds;
-        let silent =
-            timeout > 0 && self.last_receive + Duration::from_secs(timeout as u64) < now.time;
+        let silent = timeout > 0
+            && self
+                .last_receive
+                .saturating_add(Duration::from_secs(timeout as u64))
+                < now.time;
         match self.phase {
             Phase::SendingRequest if silent => Some(ClientEnd::RequestTimedOut),
             Phase::SendingResponse { .. } if silent => Some(ClientEnd::ResponseTimedOut),

@@ -95,7 +95,7 @@ struct Pending {
 impl Pending {
     fn expired(&self, now: Duration) -> bool {
         self.idle_limit
-            .is_some_and(|limit| self.last_access + limit < now)
+            .is_some_and(|limit| self.last_access.saturating_add(limit) < now)
             || self.deadline.is_some_and(|deadline| deadline < now)
     }
 }
@@ -212,7 +212,7 @@ impl SecureServer {
             Some(&packet::REQUEST) => self.on_request(now, from, data),
             Some(_) => self.on_encrypted(now, from, data),
         };
-        outcome.unwrap_or_else(|reason| self.counters.drop(reason))
+        outcome.unwrap_or_else(|reason| self.counters.count(reason))
     }
 
     /// Encrypts one ENet datagram for the established client at `to`; None if there is none
@@ -246,10 +246,10 @@ impl SecureServer {
         for (addr, client) in &mut self.clients {
             if client
                 .timeout
-                .is_some_and(|t| client.last_receive + t <= now.time)
+                .is_some_and(|t| client.last_receive.saturating_add(t) <= now.time)
             {
                 timed_out.push(*addr);
-            } else if client.last_send + SEND_INTERVAL <= now.time {
+            } else if client.last_send.saturating_add(SEND_INTERVAL) <= now.time {
                 let body = packet::keep_alive_body(client.index as u32, max);
                 if let Some(d) = client.seal(KEEP_ALIVE, &body, self.protocol_id, now.time) {
                     out.push((*addr, d));
@@ -378,7 +378,8 @@ impl SecureServer {
             receive_key: token.client_to_server_key,
             timeout_seconds: timeout,
             idle_limit: (timeout > 0).then(|| Duration::from_secs(timeout as u64)),
-            deadline: (timeout >= 0).then(|| now + Duration::from_secs(timeout as u64)),
+            deadline: (timeout >= 0)
+                .then(|| now.saturating_add(Duration::from_secs(timeout as u64))),
             last_access: now,
         };
         let live_here = self.pending.get(&from).is_some_and(|p| !p.expired(now));
@@ -395,7 +396,7 @@ impl SecureServer {
     fn sweep_pending(&mut self, now: Duration) {
         if now >= self.next_sweep {
             self.pending.retain(|_, p| !p.expired(now));
-            self.next_sweep = now + SWEEP_INTERVAL;
+            self.next_sweep = now.saturating_add(SWEEP_INTERVAL);
         }
     }
 
