@@ -358,6 +358,8 @@ impl SecureServer {
         Ok(Incoming::Send(vec![reply]))
     }
 
+    /// A challenge or denial under the token's key and the server's own sequence. (Sealing
+    /// fails only for messages over 256 GiB; the reason given then is never seen.)
     fn global_packet(&mut self, kind: u8, body: &[u8], key: &Key) -> Checked<Vec<u8>> {
         let sequence = self.global_sequence;
         self.global_sequence = sequence.wrapping_add(1);
