@@ -20,6 +20,7 @@ compile_error!("choose one Lua flavour feature: lua51, lua52, lua53, lua54, lua5
 mod address;
 mod args;
 mod compat;
+mod connect_token;
 mod error;
 mod event;
 mod host;
@@ -27,6 +28,8 @@ mod packet;
 mod peer;
 mod registry;
 mod resolve;
+#[doc(hidden)]
+pub mod secure;
 mod slot;
 mod socket;
 #[doc(hidden)]
@@ -47,6 +50,7 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     peer::register(&mut reg)?;
     packet::register(&mut reg)?;
     resolve::register(&mut reg)?;
+    connect_token::register(&mut reg)?;
     set_constants(&exports)?;
     Ok(exports)
 }

@@ -5,9 +5,9 @@
 #   - the GC stress and bad-input battery specs stand-alone, and the fast-path spec through
 #     busted, under valgrind, on real interpreters with the debug module: no invalid access, no
 #     definite leak;
-#   - a bounded libFuzzer pass (FUZZ_SECONDS, default 60) of fuzz/fuzz_targets/datagram.rs
-#     from the committed seeds.
-# CI time: about 4-6 minutes on 2 cores (fuzz build ~2-3 min from scratch, 60 s of fuzzing,
+#   - a bounded libFuzzer pass (FUZZ_SECONDS, default 60, each) of fuzz/fuzz_targets/datagram.rs
+#     and fuzz/fuzz_targets/secure.rs from the committed seeds.
+# CI time: about 5-7 minutes on 2 cores (fuzz build ~2-3 min from scratch, 2 x 60 s of fuzzing,
 # ~1 min of valgrind). Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -87,22 +87,25 @@ fuzz_flags="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
 -Cllvm-args=-sanitizer-coverage-stack-depth -Cdebug-assertions -Ccodegen-units=1"
 start=$(date +%s)
 if RUSTC_BOOTSTRAP=1 RUSTFLAGS="$fuzz_flags" cargo build --locked --release \
-  --manifest-path fuzz/Cargo.toml --target "$target" --bin datagram 2>&1 | tail -3; then
+  --manifest-path fuzz/Cargo.toml --target "$target" --bin datagram --bin secure 2>&1 | tail -3; then
   built=$(date +%s)
-  work=$(mktemp -d)
-  mkdir -p "$work/corpus" "$work/artifacts"
-  cp fuzz/corpus/datagram/seed-* "$work/corpus/"
-  log="$work/log"
-  if timeout $((fuzz_seconds + 120)) "fuzz/target/$target/release/datagram" "$work/corpus" \
-    -max_total_time="$fuzz_seconds" -rss_limit_mb=1024 -artifact_prefix="$work/artifacts/" \
-    -print_final_stats=1 >"$log" 2>&1; then
-    runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$')
-    ok "fuzz datagram: ${runs:-?} inputs in ${fuzz_seconds} s (build $((built - start)) s), no crash"
-  else
-    tail -60 "$log"
-    ls -l "$work/artifacts"
-    ko "fuzz datagram (see the crash above; artifacts in $work/artifacts)"
-  fi
+  # datagram: ENet under our socket filter; secure: the netcode layer (src/secure.rs).
+  for name in datagram secure; do
+    work=$(mktemp -d)
+    mkdir -p "$work/corpus" "$work/artifacts"
+    cp "fuzz/corpus/$name"/seed-* "$work/corpus/"
+    log="$work/log"
+    if timeout $((fuzz_seconds + 120)) "fuzz/target/$target/release/$name" "$work/corpus" \
+      -max_total_time="$fuzz_seconds" -rss_limit_mb=1024 -artifact_prefix="$work/artifacts/" \
+      -print_final_stats=1 >"$log" 2>&1; then
+      runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$')
+      ok "fuzz $name: ${runs:-?} inputs in ${fuzz_seconds} s (build $((built - start)) s), no crash"
+    else
+      tail -60 "$log"
+      ls -l "$work/artifacts"
+      ko "fuzz $name (see the crash above; artifacts in $work/artifacts)"
+    fi
+  done
 else
   ko "fuzz build"
 fi
