@@ -153,6 +153,15 @@ impl Peer {
         Ok(Some(f(peer, slot)))
     }
 
+    /// The host's `max_packet_size` option (ENet's default once the host is gone).
+    fn max_packet_size(&self) -> usize {
+        self.host
+            .try_borrow()
+            .ok()
+            .and_then(|s| s.enet.as_ref().map(|e| e.maximum_packet_size()))
+            .unwrap_or(packet::MAX_SIZE)
+    }
+
     fn address(&self) -> Option<std::net::SocketAddr> {
         let guard = self.host.try_borrow().ok()?;
         if guard.generation(self.slot) != self.generation {
@@ -310,9 +319,10 @@ fn peer_send(
             None => return Ok((-1, Some("packet has been destroyed".into()))),
         },
     };
-    Ok(status(
-        this.with(F, |p, slot| send(p, slot, channel, packet))?,
-    ))
+    let limit = this.max_packet_size();
+    Ok(status(this.with(F, |p, slot| {
+        send(p, slot, channel, packet, limit)
+    })?))
 }
 
 /// Sends every string of a list, in order, in one call: the per-call cost of `peer_send` paid
@@ -328,10 +338,11 @@ fn peer_send_many(
     };
     let flags = packet::flags_arg(&flags, F, 4)?;
     let packets = packet::from_list(lua, &list, flags, F, 3)?;
+    let limit = this.max_packet_size();
     Ok(status(this.with(F, |p, slot| {
         let total = packets.len();
         for (i, packet) in packets.into_iter().enumerate() {
-            send(p, slot, channel, packet).map_err(|message| {
+            send(p, slot, channel, packet, limit).map_err(|message| {
                 format!("{message} (at index {}; {i} of {total} sent)", i + 1)
             })?;
         }
@@ -344,6 +355,7 @@ fn send(
     slot: &mut Slot,
     channel: u8,
     packet: rusty_enet::Packet,
+    max_packet_size: usize,
 ) -> std::result::Result<(), String> {
     if usize::from(channel) >= peer.channel_count() {
         return Err(format!(
@@ -351,8 +363,11 @@ fn send(
             peer.channel_count()
         ));
     }
-    if packet.data().len() > packet::MAX_SIZE {
-        return Err("packet too large".into());
+    let size = packet.data().len();
+    if size > max_packet_size {
+        return Err(format!(
+            "packet too large ({size} bytes, the host's max_packet_size is {max_packet_size})"
+        ));
     }
     let state = peer.state();
     if is_connecting(state) {

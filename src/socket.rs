@@ -29,6 +29,8 @@ pub struct Stats {
     pub bytes_sent: u64,
     pub dropped_malformed: u64,
     pub dropped_oversized: u64,
+    /// Packets over the host's `max_packet_size` (each arrival of a resent one counts).
+    pub dropped_too_large: u64,
     pub send_errors: u64,
     pub receive_errors: u64,
 }
@@ -42,6 +44,8 @@ pub struct EnetSocket {
     disconnect_sources: Vec<SocketAddr>,
     /// A CONNECT command arrived since the host last looked (see `State::shorten_handshakes`).
     pub connect_seen: bool,
+    /// Checksum, compression and packet-size settings the datagram filter needs.
+    pub filter: wire::Filter,
 }
 
 impl EnetSocket {
@@ -77,6 +81,7 @@ impl EnetSocket {
             stats: Stats::default(),
             connect_seen: false,
             disconnect_sources: Vec::new(),
+            filter: wire::Filter::default(),
         }
     }
 
@@ -194,12 +199,16 @@ impl rusty_enet::Socket for EnetSocket {
                 self.stats.dropped_malformed += 1;
                 continue;
             };
-            match wire::inspect(&buffer[..len]) {
+            match self.filter.inspect(buffer, len) {
                 Verdict::Malformed => self.stats.dropped_malformed += 1,
                 Verdict::Accept {
+                    len,
                     connect,
                     disconnect,
+                    too_large,
                 } => {
+                    // rusty_enet drops the packet itself; counting is all that is left to do.
+                    self.stats.dropped_too_large += u64::from(too_large);
                     let from = canonical(from);
                     self.connect_seen |= connect;
                     if disconnect {

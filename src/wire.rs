@@ -1,26 +1,130 @@
-//! A read-only look at ENet datagrams before rusty_enet parses them.
+//! A look at ENet datagrams before rusty_enet parses them.
 //!
 //! rusty_enet 0.4.1 has defects we cannot patch (see `docs/reliability.md`); the cheap way to
 //! neutralise them is to refuse the datagrams that trigger them. The same walk tells us whether
 //! a datagram carries a DISCONNECT command, which is how a disconnect event learns its reason,
-//! or a CONNECT command, which is when half-open connections get their short handshake timeout.
+//! a CONNECT command, which is when half-open connections get their short handshake timeout,
+//! or a packet larger than the host accepts, which is counted.
+//!
+//! A compressed datagram is decompressed here so that its commands can be inspected too; the
+//! result replaces it in the receive buffer (see `compress.rs` for the other half).
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use rusty_enet::{Compressor, RangeCoder, MTU_MAX};
 
 const HEADER_FLAG_COMPRESSED: u16 = 1 << 14;
 const HEADER_FLAG_SENT_TIME: u16 = 1 << 15;
 const COMMAND_MASK: u8 = 0x0f;
+/// ENet's default (and rusty_enet's) largest packet: 32 MiB.
+pub const DEFAULT_MAX_PACKET_SIZE: usize = 32 * 1024 * 1024;
 
 const CONNECT: u8 = 2;
 const DISCONNECT: u8 = 4;
+const SEND_FRAGMENT: u8 = 8;
 const SEND_UNRELIABLE_FRAGMENT: u8 = 12;
 
 /// What a datagram turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// Hand it to rusty_enet; `connect` / `disconnect` say it carries a CONNECT / DISCONNECT
-    /// command.
-    Accept { connect: bool, disconnect: bool },
-    /// Too short, or shaped to reach a known rusty_enet defect.
+    /// Hand the first `len` bytes to rusty_enet; `connect` / `disconnect` say it carries a
+    /// CONNECT / DISCONNECT command; `too_large` that a packet in it is larger than the host's
+    /// `max_packet_size` (ENet drops that command and the rest of the datagram).
+    Accept {
+        len: usize,
+        connect: bool,
+        disconnect: bool,
+        too_large: bool,
+    },
+    /// Too short, shaped to reach a known rusty_enet defect, or compressed when the host has
+    /// compression off (C ENet without a compressor drops those too).
     Malformed,
+}
+
+/// A host's settings as far as its datagrams are concerned.
+pub struct Filter {
+    /// ENet's CRC32 is on: every header carries 4 more bytes.
+    pub checksum: bool,
+    pub max_packet_size: usize,
+    /// Shared with the host's compressor (`compress::Switch`).
+    pub compression: Rc<Cell<bool>>,
+    /// Made on the first compressed datagram: a range coder and its output buffer.
+    decoder: Option<Box<(RangeCoder, [u8; MTU_MAX])>>,
+}
+
+impl Default for Filter {
+    fn default() -> Filter {
+        Filter::new(false, DEFAULT_MAX_PACKET_SIZE, Rc::new(Cell::new(false)))
+    }
+}
+
+impl Filter {
+    pub fn new(checksum: bool, max_packet_size: usize, compression: Rc<Cell<bool>>) -> Filter {
+        Filter {
+            checksum,
+            max_packet_size,
+            compression,
+            decoder: None,
+        }
+    }
+
+    /// Classifies the datagram in `buffer[..len]`; a compressed one that is accepted is
+    /// replaced by its decompressed form (header and COMPRESSED flag kept), whose length the
+    /// verdict gives.
+    pub fn inspect(&mut self, buffer: &mut [u8; MTU_MAX], len: usize) -> Verdict {
+        let Some(data) = buffer.get(..len) else {
+            return Verdict::Malformed;
+        };
+        let Some((compressed, header)) = header(data, self.checksum) else {
+            return Verdict::Malformed;
+        };
+        if !compressed {
+            return walk(&data[header..], header, self.max_packet_size);
+        }
+        if !self.compression.get() {
+            return Verdict::Malformed;
+        }
+        let (coder, plain) = &mut **self
+            .decoder
+            .get_or_insert_with(|| Box::new((RangeCoder::new(), [0; MTU_MAX])));
+        // ENet's own bound: the decompressed datagram, header included, fits in MTU_MAX.
+        let room = MTU_MAX - header;
+        let n = coder.decompress(&data[header..], &mut plain[..room]);
+        if n == 0 || n > room {
+            return Verdict::Malformed;
+        }
+        let verdict = walk(&plain[..n], header, self.max_packet_size);
+        if verdict != Verdict::Malformed {
+            buffer[header..header + n].copy_from_slice(&plain[..n]);
+        }
+        verdict
+    }
+}
+
+/// Classifies one datagram for a host with neither checksum nor compression and ENet's
+/// default packet size limit.
+pub fn inspect(data: &[u8]) -> Verdict {
+    match header(data, false) {
+        Some((false, header)) => walk(&data[header..], header, DEFAULT_MAX_PACKET_SIZE),
+        _ => Verdict::Malformed,
+    }
+}
+
+/// Whether the datagram is compressed, and the length of its header; None when it is shorter
+/// than its header. Defect B1: a compressed datagram shorter than its header underflows a
+/// length inside rusty_enet (an abort in debug builds, an out-of-bounds read in release).
+fn header(data: &[u8], checksum: bool) -> Option<(bool, usize)> {
+    let peer_id = u16_at(data, 0)?;
+    let mut len = if peer_id & HEADER_FLAG_SENT_TIME != 0 {
+        4
+    } else {
+        2
+    };
+    if checksum {
+        len += 4;
+    }
+    (data.len() >= len).then_some((peer_id & HEADER_FLAG_COMPRESSED != 0, len))
 }
 
 /// Fixed size of each command (command header included) and the offset of its payload length.
@@ -42,32 +146,25 @@ fn command_layout(command: u8) -> Option<(usize, Option<usize>)> {
     })
 }
 
+/// Offset of a fragment command's total packet length.
+const FRAGMENT_TOTAL_LENGTH_AT: usize = 16;
+
 fn u16_at(data: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*data.get(at)?, *data.get(at + 1)?]))
 }
 
-/// Classifies one datagram. Commands after the first one that does not parse are left to
-/// rusty_enet, which stops at the same point.
-pub fn inspect(data: &[u8]) -> Verdict {
-    let Some(peer_id) = u16_at(data, 0) else {
-        return Verdict::Malformed;
-    };
-    let mut at = if peer_id & HEADER_FLAG_SENT_TIME != 0 {
-        4
-    } else {
-        2
-    };
-    if data.len() < at {
-        return Verdict::Malformed;
-    }
-    if peer_id & HEADER_FLAG_COMPRESSED != 0 {
-        // Defect B1: a short compressed datagram underflows a length inside rusty_enet. We never
-        // install a compressor, so a compressed datagram cannot be meant for us at all.
-        return Verdict::Malformed;
-    }
-    let (mut connect, mut disconnect) = (false, false);
-    while at + 4 <= data.len() {
-        let command = data[at] & COMMAND_MASK;
+fn u32_at(data: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(data.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// Walks the commands after a `header`-byte header. Commands after the first one that does not
+/// parse, or that carries a packet over `max_packet_size`, are left to rusty_enet, which stops
+/// at the same point.
+fn walk(commands: &[u8], header: usize, max_packet_size: usize) -> Verdict {
+    let (mut connect, mut disconnect, mut too_large) = (false, false, false);
+    let mut at = 0;
+    while at + 4 <= commands.len() {
+        let command = commands[at] & COMMAND_MASK;
         let Some((size, length_at)) = command_layout(command) else {
             break;
         };
@@ -81,23 +178,67 @@ pub fn inspect(data: &[u8]) -> Verdict {
             _ => {}
         }
         let payload = match length_at {
-            Some(offset) => match u16_at(data, at + offset) {
+            Some(offset) => match u16_at(commands, at + offset) {
                 Some(len) => usize::from(len),
                 None => break,
             },
             None => 0,
         };
+        let packet = if command == SEND_FRAGMENT {
+            u32_at(commands, at + FRAGMENT_TOTAL_LENGTH_AT).map_or(0, |n| n as usize)
+        } else {
+            payload
+        };
+        if payload > max_packet_size || packet > max_packet_size {
+            too_large = true;
+            break;
+        }
         at += size + payload;
     }
     Verdict::Accept {
+        len: header + commands.len(),
         connect,
         disconnect,
+        too_large,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn accept(len: usize, connect: bool, disconnect: bool) -> Verdict {
+        Verdict::Accept {
+            len,
+            connect,
+            disconnect,
+            too_large: false,
+        }
+    }
+
+    fn filter(checksum: bool, compression: bool) -> Filter {
+        Filter::new(
+            checksum,
+            DEFAULT_MAX_PACKET_SIZE,
+            Rc::new(Cell::new(compression)),
+        )
+    }
+
+    fn buffer(data: &[u8]) -> Box<[u8; MTU_MAX]> {
+        let mut b = Box::new([0u8; MTU_MAX]);
+        b[..data.len()].copy_from_slice(data);
+        b
+    }
+
+    /// Compresses `commands` behind `header` as ENet does (header bytes are not compressed).
+    fn compressed(header: &[u8], commands: &[u8]) -> Vec<u8> {
+        let mut out = vec![0u8; MTU_MAX];
+        let n = RangeCoder::new().compress(&[commands], commands.len(), &mut out);
+        assert!(n > 0);
+        let mut d = header.to_vec();
+        d.extend_from_slice(&out[..n]);
+        d
+    }
 
     #[test]
     fn short_and_compressed_datagrams_are_malformed() {
@@ -108,17 +249,116 @@ mod tests {
     }
 
     #[test]
+    fn b1_short_compressed_datagrams_are_malformed_with_compression_on() {
+        // Shorter than the header they announce: 2 or 4 bytes, plus 4 with a checksum.
+        for (checksum, data) in [
+            (false, &[0xffu8, 0xff][..]),
+            (false, &[0xc0, 0x00, 0x00]),
+            (true, &[0x7f, 0xff, 1, 2, 3]),
+            (true, &[0xc0, 0x00, 0, 0, 1, 2, 3]),
+        ] {
+            let mut f = filter(checksum, true);
+            assert_eq!(
+                f.inspect(&mut buffer(data), data.len()),
+                Verdict::Malformed,
+                "{data:02x?}"
+            );
+        }
+        // Exactly a header: nothing to decompress.
+        let mut f = filter(false, true);
+        assert_eq!(f.inspect(&mut buffer(&[0x40, 0]), 2), Verdict::Malformed);
+    }
+
+    #[test]
+    fn compressed_datagrams_are_decompressed_in_place_only_when_on() {
+        let mut commands = vec![0x86, 0, 0, 1, 0, 200]; // reliable, 200 bytes
+        commands.extend_from_slice(&[b'a'; 200]);
+        commands.extend_from_slice(&[0x84, 0xff, 0, 2, 0, 0, 0, 7]); // disconnect
+        let d = compressed(&[0x40, 0x01], &commands);
+        assert!(d.len() < commands.len() / 2);
+        let mut off = filter(false, false);
+        assert_eq!(off.inspect(&mut buffer(&d), d.len()), Verdict::Malformed);
+        let mut on = filter(false, true);
+        let mut b = buffer(&d);
+        assert_eq!(
+            on.inspect(&mut b, d.len()),
+            accept(2 + commands.len(), false, true)
+        );
+        assert_eq!(&b[..2], &[0x40, 0x01]);
+        assert_eq!(&b[2..2 + commands.len()], &commands[..]);
+        // With a checksum the 4 bytes after the peer id stay as they are.
+        let d = compressed(&[0x40, 0x01, 9, 8, 7, 6], &commands);
+        let mut on = filter(true, true);
+        let mut b = buffer(&d);
+        assert_eq!(
+            on.inspect(&mut b, d.len()),
+            accept(6 + commands.len(), false, true)
+        );
+        assert_eq!(&b[..6], &[0x40, 0x01, 9, 8, 7, 6]);
+    }
+
+    #[test]
+    fn compressed_unreliable_fragments_are_refused() {
+        let mut commands = vec![0x0c, 0, 0, 0, 0, 1, 0, 0];
+        commands.extend_from_slice(&[0; 16]);
+        let d = compressed(&[0x40, 0x01], &commands);
+        let mut on = filter(false, true);
+        assert_eq!(on.inspect(&mut buffer(&d), d.len()), Verdict::Malformed);
+    }
+
+    #[test]
+    fn random_compressed_bodies_never_panic() {
+        // A fixed xorshift stream: the range decoder must stay in bounds on any input.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut f = filter(false, true);
+        let mut accepted = 0;
+        for round in 0..5_000 {
+            let len = 2 + round % 300;
+            let mut d = vec![0x40, 0x01];
+            for _ in 2..len {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                d.push(x as u8);
+            }
+            if f.inspect(&mut buffer(&d), d.len()) != Verdict::Malformed {
+                accepted += 1;
+            }
+        }
+        assert!(accepted > 0);
+    }
+
+    #[test]
+    fn packets_over_the_limit_are_flagged() {
+        let mut d = vec![0x00, 0x01];
+        d.extend_from_slice(&[0x86, 0, 0, 1, 0, 4, 4, 4, 4, 4]); // reliable, 4 bytes
+        let mut f = Filter::new(false, 3, Rc::default());
+        let Verdict::Accept { too_large, .. } = f.inspect(&mut buffer(&d), d.len()) else {
+            panic!("malformed");
+        };
+        assert!(too_large);
+        // A fragment whose declared total is over the limit, though the fragment is small.
+        let mut d = vec![0x00, 0x01, 0x88, 0, 0, 1, 0, 1, 0, 4];
+        d.extend_from_slice(&[0, 0, 0, 64, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0]);
+        d.extend_from_slice(&[1, 2, 3, 4]);
+        f.max_packet_size = 255;
+        let Verdict::Accept { too_large, .. } = f.inspect(&mut buffer(&d), d.len()) else {
+            panic!("malformed");
+        };
+        assert!(too_large);
+        f.max_packet_size = 256;
+        assert_eq!(
+            f.inspect(&mut buffer(&d), d.len()),
+            accept(d.len(), false, false)
+        );
+    }
+
+    #[test]
     fn finds_disconnect_after_an_acknowledge() {
         let mut d = vec![0x80, 0x01, 0x12, 0x34];
         d.extend_from_slice(&[0x81, 0, 0, 1, 0, 1, 0, 2]); // acknowledge
         d.extend_from_slice(&[0x84, 0xff, 0, 2, 0, 0, 0, 7]); // disconnect
-        assert_eq!(
-            inspect(&d),
-            Verdict::Accept {
-                connect: false,
-                disconnect: true
-            }
-        );
+        assert_eq!(inspect(&d), accept(d.len(), false, true));
     }
 
     #[test]
@@ -126,13 +366,7 @@ mod tests {
         let mut d = vec![0x00, 0x01];
         d.extend_from_slice(&[0x86, 0, 0, 1, 0, 4, 4, 4, 4, 4]); // reliable, 4 bytes: 0x04...
         d.extend_from_slice(&[0x05, 0, 0, 2]); // ping
-        assert_eq!(
-            inspect(&d),
-            Verdict::Accept {
-                connect: false,
-                disconnect: false
-            }
-        );
+        assert_eq!(inspect(&d), accept(d.len(), false, false));
     }
 
     #[test]
@@ -140,13 +374,7 @@ mod tests {
         let mut d = vec![0x8f, 0xff, 0x12, 0x34];
         d.extend_from_slice(&[0x82, 0xff, 0, 1]); // connect: 48 bytes in all
         d.extend_from_slice(&[0; 44]);
-        assert_eq!(
-            inspect(&d),
-            Verdict::Accept {
-                connect: true,
-                disconnect: false
-            }
-        );
+        assert_eq!(inspect(&d), accept(d.len(), true, false));
     }
 
     #[test]

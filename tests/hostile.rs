@@ -322,6 +322,81 @@ fn b1_short_compressed_datagrams_are_dropped_and_the_host_keeps_working() {
     assert_eq!(state, "connected");
 }
 
+/// Every datagram shorter than the header its flags announce (2 or 4 bytes, 4 more with a
+/// checksum) with the COMPRESSED flag, to the no-peer id and to peer 0 in each session.
+fn short_compressed(checksum: bool) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for sent_time in [false, true] {
+        let header = if sent_time { 4 } else { 2 } + if checksum { 4 } else { 0 };
+        let flags: u16 = 0x4000 | if sent_time { 0x8000 } else { 0 };
+        let ids = [0x0fff, 0x3fff, 0x0000, 0x1000, 0x2000, 0x3000];
+        for id in ids {
+            for len in 2..header {
+                let mut d = (flags | id).to_be_bytes().to_vec();
+                d.resize(len, 0x5a);
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn b1_short_compressed_datagrams_are_dropped_with_the_range_coder_on() {
+    for options in [
+        "{ compress = 'range_coder' }",
+        "{ compress = 'range_coder', checksum = 'crc32' }",
+    ] {
+        let lua = lua();
+        let (sport, cport): (u16, u16) = chunk(
+            &lua,
+            "pair",
+            &format!(
+                "SERVER = assert(enet.host_create({{ host = '127.0.0.1', port = 0 }}, 4, 2, 0, 0, {options})) \
+                 CLIENT = assert(enet.host_create({{ host = '127.0.0.1', port = 0 }}, 1, 2, 0, 0, {options})) \
+                 CPEER, SPEER = connect(SERVER, CLIENT, SERVER:address().port) \
+                 return SERVER:address().port, CLIENT:address().port"
+            ),
+        );
+        let hostile = short_compressed(options.contains("crc32"));
+        for (port, host) in [(sport, "SERVER"), (cport, "CLIENT")] {
+            let before: i64 = chunk(
+                &lua,
+                "before",
+                &format!("return stat({host}, 'dropped_malformed')"),
+            );
+            spray(loopback(port), &hostile);
+            let after: i64 = chunk(
+                &lua,
+                "after",
+                &format!(
+                    "local want = {before} + {n} \
+                     pump({{ SERVER, CLIENT }}, function() return stat({host}, 'dropped_malformed') >= want end, 5000) \
+                     return stat({host}, 'dropped_malformed')",
+                    n = hostile.len()
+                ),
+            );
+            println!(
+                "B1 with {options} on {host}: {} short compressed datagrams, dropped_malformed \
+                 {before} -> {after}",
+                hostile.len()
+            );
+            assert_eq!(after - before, hostile.len() as i64, "{options} {host}");
+        }
+        // Compressible traffic both ways, fragments included, still flows compressed.
+        let (to_server, to_client, state, sent): (i64, i64, String, i64) = chunk(
+            &lua,
+            "still working",
+            "local a, b = exchange(SERVER, CLIENT, CPEER, SPEER, 100, string.rep('b1', 3000)) \
+             return a, b, CPEER:state(), stat(CLIENT, 'bytes_sent')",
+        );
+        assert_eq!((to_server, to_client), (100, 100), "{options}");
+        assert_eq!(state, "connected");
+        // 100 messages of 6000+ bytes went out in far fewer bytes: the range coder was on.
+        assert!(sent < 100 * 6000 / 4, "{options}: {sent} bytes sent");
+    }
+}
+
 #[test]
 fn oversized_datagrams_are_counted_and_dropped() {
     let lua = lua();
