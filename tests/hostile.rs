@@ -1017,7 +1017,7 @@ fn small_limits_bound_the_memory_one_peer_can_hold() {
         "limits: {started} packets of {SMALL_PACKET} bytes begun by one peer \
          ({} MiB if all were kept), {BATCHES} over the limit dropped and counted; \
          live heap grew {grown_kib} KiB (max_waiting_data {} KiB + one packet)",
-        started * u64::from(SMALL_PACKET) >> 20,
+        (started * u64::from(SMALL_PACKET)) >> 20,
         SMALL_WAITING / 1024
     );
     // At most max_waiting_data + one packet of packet buffers, plus ENet's bookkeeping; the
