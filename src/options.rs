@@ -6,7 +6,7 @@ use mlua::Value;
 use rusty_enet::{HostSettings, MTU_MAX};
 
 use crate::compress::{Switch, SwitchedRangeCoder};
-use crate::error::{bad_argument, type_error, Result};
+use crate::error::{bad_argument, type_error, type_name, Result};
 use crate::host::EnetHost;
 use crate::packet;
 use crate::socket::EnetSocket;
@@ -69,7 +69,7 @@ pub fn parse(value: &Value, func: &str, pos: usize) -> Result<HostOptions> {
                 return Err(bad_argument(
                     func,
                     pos,
-                    format!("unknown option {}", other.type_name()),
+                    format!("unknown option {}", type_name(other)),
                 ))
             }
         };
@@ -114,7 +114,7 @@ fn describe(value: &Value) -> String {
         Value::Integer(i) => i.to_string(),
         Value::Number(n) => n.to_string(),
         Value::Boolean(b) => b.to_string(),
-        other => other.type_name().to_string(),
+        other => type_name(other),
     }
 }
 
