@@ -5,6 +5,10 @@
 # 100 kB fragmented packets, echoed and checked byte for byte (Adler-32 plus the exact bytes).
 # Then mismatched ends (one side compresses or checks CRC32, the other not) must fail cleanly:
 # a timeout or disconnect within a bound, never a crash, a hang or a corrupt payload.
+# Then LÖVE 11 (Debian's love, headless: tests/love/game needs no display) as the client: the
+# game loading module_enet (our luajit build, through package.cpath), and the game using LÖVE's
+# own lua-enet with and without the range coder, against a module_enet server and against a
+# module_enet.compat server (tests/interop/lua_enet_peer.lua) under every interpreter.
 # Prints the matrix, then "N passed, N failed". INTEROP_INTERPRETERS="lua54:lua5.4" limits the
 # interpreters (development only; CI runs all five).
 set -uo pipefail
@@ -25,8 +29,9 @@ have_or_install() { # have_or_install FILE PACKAGE
   [ -e "$1" ]
 }
 
-if ! have_or_install /usr/bin/cc gcc || ! have_or_install /usr/include/enet/enet.h libenet-dev; then
-  echo "FAIL cannot install a C compiler and libenet-dev"
+if ! have_or_install /usr/bin/cc gcc || ! have_or_install /usr/include/enet/enet.h libenet-dev ||
+  ! have_or_install /usr/bin/love love; then
+  echo "FAIL cannot install a C compiler, libenet-dev and love"
   echo "0 passed, 1 failed"
   exit 1
 fi
@@ -42,6 +47,8 @@ if ! bash ci/build-modules.sh >/dev/null 2>&1; then
 fi
 c_peer=$PWD/target/interop/enet_peer
 lua_peer=$PWD/tests/interop/peer.lua
+compat_peer=$PWD/tests/interop/lua_enet_peer.lua
+love_game=$PWD/tests/love/game
 
 # run SERVER-CMD... -- CLIENT-CMD...: starts the server, reads "PORT n" from it, runs the
 # client with its argument PORT replaced by that port, waits for the server. Sets client_rc,
@@ -111,6 +118,8 @@ read -r -a interpreters <<<"${INTEROP_INTERPRETERS:-lua51:lua5.1 lua52:lua5.2 lu
 settings=(none compress crc32 both)
 declare -A flags=([none]="" [compress]="--compress" [crc32]="--crc32" [both]="--compress --crc32")
 declare -A matrix
+# For mismatched ends: short peer timeouts, so the failure comes quickly.
+quick=(--timeout-ms 500 --deadline-ms 8000)
 start=$(date +%s)
 for pair in "${interpreters[@]}"; do
   flavour=${pair%%:*}
@@ -128,8 +137,7 @@ for pair in "${interpreters[@]}"; do
     case_ "$interp $s, C client" ok "$interp" "$lua_peer" server "${f[@]}" -- "$c_peer" client PORT "${f[@]}"
     matrix["$interp $s"]="$c_server/$cell"
   done
-  # Mismatched ends, each way round, with short peer timeouts so a failure comes quickly.
-  quick=(--timeout-ms 500 --deadline-ms 8000)
+  # Mismatched ends, each way round.
   for m in "compress:" ":compress" "crc32:" ":crc32"; do
     c_side=${m%%:*} lua_side=${m##*:}
     c_flags=() lua_flags=()
@@ -145,6 +153,37 @@ for pair in "${interpreters[@]}"; do
   done
 done
 
+# --- LÖVE as the client ---------------------------------------------------------------------
+export LUA_CPATH="$PWD/target/lua/luajit/?.so;;"
+for s in "${settings[@]}"; do
+  read -r -a f <<<"${flags[$s]}"
+  # No LUA_CPATH for LÖVE: the game finds module_enet through its own package.cpath.
+  case_ "LÖVE module_enet $s, luajit server" ok luajit "$lua_peer" server "${f[@]}" \
+    -- env -u LUA_CPATH love "$love_game" module_enet client PORT "${f[@]}"
+  matrix["love module_enet $s"]=$cell
+done
+for s in none compress; do
+  read -r -a f <<<"${flags[$s]}"
+  case_ "LÖVE lua-enet $s, luajit server" ok luajit "$lua_peer" server "${f[@]}" \
+    -- love "$love_game" lua_enet client PORT "${f[@]}"
+  matrix["love lua_enet $s"]=$cell
+done
+for pair in "${interpreters[@]}"; do
+  flavour=${pair%%:*}
+  interp=${pair##*:}
+  command -v "$interp" >/dev/null || continue
+  export LUA_CPATH="$PWD/target/lua/$flavour/?.so;;"
+  for s in none compress; do
+    read -r -a f <<<"${flags[$s]}"
+    case_ "LÖVE lua-enet $s, $interp compat server" ok "$interp" "$compat_peer" server "${f[@]}" \
+      -- love "$love_game" lua_enet client PORT "${f[@]}"
+    matrix["love compat $interp $s"]=$cell
+  done
+done
+case_ "LÖVE lua-enet compress vs plain compat server" clean luajit "$compat_peer" server \
+  "${quick[@]}" -- love "$love_game" lua_enet client PORT --compress "${quick[@]}"
+matrix["love mismatch"]=$cell
+
 echo
 echo "C ENet 1.3.17 <-> module_enet; each cell: C server + module client / module server + C client"
 printf '%-8s' interp
@@ -158,6 +197,20 @@ for pair in "${interpreters[@]}"; do
   for m in "compress:" ":compress" "crc32:" ":crc32"; do printf ' %s' "${matrix["$interp $m"]:-missing}"; done
   echo
 done
+echo
+echo "LÖVE $(love --version 2>/dev/null | grep -Eo '[0-9]+\.[0-9]+(\.[0-9]+)?' | head -1) as the client"
+printf '%-40s %-9s %-9s %-9s %s\n' "game's enet / server" none compress crc32 both
+printf '%-40s' "module_enet / module_enet (luajit)"
+for s in "${settings[@]}"; do printf ' %-9s' "${matrix["love module_enet $s"]:-missing}"; done
+echo
+printf '%-40s %-9s %-9s\n' "bundled lua-enet / module_enet (luajit)" "${matrix["love lua_enet none"]:-missing}" \
+  "${matrix["love lua_enet compress"]:-missing}"
+for pair in "${interpreters[@]}"; do
+  interp=${pair##*:}
+  printf '%-40s %-9s %-9s\n' "bundled lua-enet / compat ($interp)" "${matrix["love compat $interp none"]:-missing}" \
+    "${matrix["love compat $interp compress"]:-missing}"
+done
+echo "bundled lua-enet compressing / plain compat server: ${matrix["love mismatch"]:-missing}"
 echo "interop: $(($(date +%s) - start)) s"
 if [ ${#failures[@]} -gt 0 ]; then printf 'failed: %s\n' "${failures[@]}"; fi
 echo "$passed passed, $failed failed"
