@@ -1,7 +1,8 @@
 /* One end of the interop matrix, on C ENet (Debian's libenet 1.3.17): an echo server or a
  * driving client, with ENet's range coder and/or CRC32 switched on as C programs do it.
  * tests/interop/peer.lua is the same program on module_enet; ci/suites.d/interop.sh runs
- * each against the other. The payload format and the exit codes are described in peer.lua.
+ * each against the other. The protocol, payload format and exit codes are described in echo.lua,
+ * which is the same program in Lua.
  *
  *   enet_peer server [--compress] [--crc32] [--timeout-ms N] [--deadline-ms N]
  *   enet_peer client PORT [--compress] [--crc32] [--timeout-ms N] [--deadline-ms N]
