@@ -29,3 +29,7 @@ files["tests/spec/compat_host_spec.lua"] = { std = "+busted", ignore = { "311/ho
 -- lua-enet's own examples, kept unchanged apart from the require line (docs/lua-enet.md):
 -- their channel callbacks take `event` whether or not they use it.
 files["examples/compat_channels.lua"] = { ignore = { "212/event" } }
+
+-- The LÖVE game of the interop suite: LÖVE's globals, and the two it hands to
+-- tests/interop/lua_enet_peer.lua (LÖVE's enet module and the command line).
+files["tests/love"] = { globals = { "love", "LUA_ENET", "LUA_ENET_ARGS", "arg" } }

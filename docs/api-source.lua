@@ -158,6 +158,50 @@ A connection that is disconnecting (after `peer_disconnect` or `peer_disconnect_
 its handle until its disconnect event; sends on it fail.]],
   },
   {
+    id = "host-options",
+    title = "Host options",
+    position = "after",
+    text = [[
+`host_create`'s sixth argument sets what a C ENet program sets on its `ENetHost`, so module_enet
+talks to C ENet hosts (and LÖVE games) configured that way. None of it is negotiated: both ends
+of a connection must use the same `compress` and `checksum` settings, or nothing gets through
+(the connection times out; nothing crashes).
+
+| C ENet | module_enet |
+| --- | --- |
+| `enet_host_compress_with_range_coder(host)` | `{ compress = "range_coder" }` or `host_compress(host, "range_coder")` |
+| `enet_host_compress(host, NULL)` | `host_compress(host, nil)` |
+| `host->checksum = enet_crc32` | `{ checksum = "crc32" }` (at creation only) |
+| `host->mtu = n` | `{ mtu = n }` |
+| `host->maximumPacketSize = n` | `{ max_packet_size = n }` |
+| `host->maximumWaitingData = n` | `{ max_waiting_data = n }` |
+
+The two limits bound what one peer can make the host hold. A packet larger than
+`max_packet_size` is refused by `peer_send` (`-1, "packet too large (...)"`) and dropped on
+arrival, counted in `host_statistics().dropped_too_large`; ENet drops the rest of that datagram
+too and does not acknowledge it, so a reliable one is resent until the sender times out.
+`max_waiting_data` counts, per peer, the bytes of packets received but not yet returned by
+`host_service`: packets still being reassembled (the whole declared size counts from the first
+fragment), out of order, or queued. Once it is reached, that peer's new data is neither accepted
+nor acknowledged until the backlog drains, exactly as in C ENet, so a peer that never completes
+its packets stalls only itself. A peer therefore holds at most `max_waiting_data` plus one packet
+of `max_packet_size` (64 MiB with the defaults); `tests/hostile.rs` measures 271 KiB for a peer
+that starts 2 000 packets of 64 KiB against `{ max_packet_size = 65536, max_waiting_data = 262144 }`.
+
+```lua
+local enet = require("module_enet")
+-- A server for LÖVE clients that call host:compress_with_range_coder():
+local server = assert(enet.host_create("127.0.0.1:0", 64, 2, 0, 0, { compress = "range_coder" }))
+-- A small-memory server: 64 KiB packets, 256 KiB backlog per peer.
+local small = assert(enet.host_create("127.0.0.1:0", 64, 2, 0, 0,
+  { max_packet_size = 65536, max_waiting_data = 262144 }))
+local client = assert(enet.host_create(nil, 1, 2))
+local peer = assert(client:connect(small:address(), 2))
+print(peer:send(0, string.rep("x", 70000)))  --> 0   (the client's own limit is 32 MiB)
+print(small:statistics().dropped_too_large)  --> 0   (nothing has arrived yet)
+```]],
+  },
+  {
     id = "errors",
     title = "Errors",
     position = "after",
@@ -363,12 +407,19 @@ api.classes = {
       {
         name = "dropped_malformed",
         type = "integer",
-        description = "Datagrams dropped before ENet saw them because they were malformed.",
+        description = "Datagrams dropped before ENet saw them because they were malformed, or "
+          .. "compressed while this host's range coder is off (C ENet drops those too).",
       },
       {
         name = "dropped_oversized",
         type = "integer",
         description = "Datagrams dropped because they were larger than ENet accepts.",
+      },
+      {
+        name = "dropped_too_large",
+        type = "integer",
+        description = "Received packets larger than the host's `max_packet_size`, dropped (each "
+          .. "arrival counts: a reliable one is resent until the sender gives up).",
       },
       {
         name = "send_errors",
@@ -417,6 +468,50 @@ api.classes = {
       { name = "round_trip_time_variance", type = "integer", description = "Its variance, milliseconds." },
       { name = "mtu", type = "integer", description = "The path MTU in use, bytes." },
       { name = "channel_count", type = "integer", description = "Channels of this connection." },
+    },
+  },
+  {
+    name = "ENetHostOptions",
+    kind = "table",
+    description = "The sixth argument of `host_create`; omitted fields take C ENet's defaults. "
+      .. "A field not listed here raises.",
+    fields = {
+      {
+        name = "compress",
+        type = '"range_coder"|false',
+        optional = true,
+        description = "ENet's range coder, as `enet_host_compress_with_range_coder` in C "
+          .. "(default: off). Switch it later with `host_compress`.",
+      },
+      {
+        name = "checksum",
+        type = '"crc32"|false',
+        optional = true,
+        description = "ENet's CRC32 on every datagram, as `host->checksum = enet_crc32` in C "
+          .. "(default: off). Fixed for the host's life.",
+      },
+      {
+        name = "mtu",
+        type = "integer",
+        optional = true,
+        description = "576..4096 (default 1392): the largest datagram this host's new connections "
+          .. "use; a connection takes the smaller of both ends' values.",
+      },
+      {
+        name = "max_packet_size",
+        type = "integer",
+        optional = true,
+        description = "1..33554432 (default 32 MiB): larger packets are refused by `peer_send` "
+          .. "and dropped on arrival (counted in `dropped_too_large`).",
+      },
+      {
+        name = "max_waiting_data",
+        type = "integer",
+        optional = true,
+        description = "1..1073741824 (default 32 MiB): bytes of received packets a peer may have "
+          .. "waiting (incomplete, out of order or not yet returned by `host_service`); past it, "
+          .. "that peer's new data is not accepted until the backlog drains.",
+      },
     },
   },
   {
@@ -633,6 +728,14 @@ enet.deinitialize()]],
         range = U32,
         description = "Bytes per second this host can send; 0 is unlimited.",
       },
+      {
+        name = "options",
+        type = "ENetHostOptions",
+        optional = true,
+        default = "nil",
+        description = "What C ENet sets on its host struct: the range coder, CRC32, the MTU and the "
+          .. "packet and waiting-data limits (see [Host options](#host-options)). Every field is optional.",
+      },
     },
     returns = object_returns(
       "host",
@@ -644,12 +747,19 @@ enet.deinitialize()]],
     raises = {
       "`address` is not nil, a table or a string, or is malformed (see [Addresses](#addresses)).",
       "`peerCount`, `channelCount` or a bandwidth is not an integer in its range.",
+      "`options` is not nil or a table, has a field not listed in ENetHostOptions, or a value "
+        .. "out of its range: `bad argument #6 to 'host_create' (options.mtu must be an integer "
+        .. "between 576 and 4096, got 100)`.",
     },
     example = [[
 local enet = require("module_enet")
 local server = assert(enet.host_create({ host = "127.0.0.1", port = 0 }, 32, 2))
 local client = assert(enet.host_create(nil, 1, 2))
-print(server, client)  --> ENetHost(127.0.0.1:<port>)  ENetHost([::]:<port>)]],
+print(server, client)  --> ENetHost(127.0.0.1:<port>)  ENetHost([::]:<port>)
+-- For a C ENet server that calls enet_host_compress_with_range_coder and sets enet_crc32:
+local c_compatible = assert(enet.host_create(nil, 1, 2, 0, 0, { compress = "range_coder", checksum = "crc32" }))
+print(pcall(enet.host_create, nil, 1, 2, 0, 0, { mtu = 100 }))
+--> false  bad argument #6 to 'host_create' (options.mtu must be an integer between 576 and 4096, got 100)]],
   },
   {
     name = "host_destroy",
@@ -1043,6 +1153,37 @@ local enet = require("module_enet")
 local host = assert(enet.host_create())
 print(host:fd())  --> a small integer, e.g. 3]],
   },
+  {
+    name = "host_compress",
+    method = "compress",
+    group = "hosts",
+    class = "ENetHost",
+    summary = "Switches ENet's range coder on or off, at any time.",
+    description = "What `enet_host_compress_with_range_coder(host)` and "
+      .. "`enet_host_compress(host, NULL)` do in C. Compression is not negotiated: both ends of "
+      .. "a connection must agree, and a host with it off drops compressed datagrams (counted "
+      .. "in `dropped_malformed`), so switch both ends, or set it from the start with "
+      .. "`host_create`'s `compress` option. A datagram is sent compressed only when that makes "
+      .. "it smaller.",
+    args = {
+      host_arg(),
+      {
+        name = "mode",
+        type = '"range_coder"',
+        optional = true,
+        default = "nil",
+        description = "`\"range_coder\"` to compress, nil to stop.",
+      },
+    },
+    returns = status_returns("the host has been destroyed"),
+    raises = { NOT_HOST, "`mode` is neither `\"range_coder\"` nor nil." },
+    setup = "connection",
+    example = [[
+assert(server:compress("range_coder") == 0 and client:compress("range_coder") == 0)
+peer:send(0, string.rep("squeeze me ", 1000))
+print(#wait_for(server, enet.EVENT_TYPE_RECEIVE).packet:data())  --> 11000
+assert(server:compress(nil) == 0 and client:compress() == 0)]],
+  },
 
   -- Peers --------------------------------------------------------------------------------------
   {
@@ -1076,8 +1217,8 @@ print(host:fd())  --> a small integer, e.g. 3]],
     },
     returns = status_returns(
       STALE .. ", the connection is closing, the channel is beyond the connection's channel "
-        .. "count, the packet has been destroyed or is larger than 32 MiB, or 1024 sends are "
-        .. "already queued on a connecting peer"
+        .. "count, the packet has been destroyed or is larger than the host's `max_packet_size` "
+        .. "(32 MiB unless set), or 1024 sends are already queued on a connecting peer"
     ),
     raises = {
       NOT_PEER,

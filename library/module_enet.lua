@@ -58,8 +58,9 @@ local ENetResolveRequest = {}
 ---@field datagrams_sent integer UDP datagrams sent.
 ---@field bytes_received integer Bytes received (UDP payload).
 ---@field bytes_sent integer Bytes sent (UDP payload).
----@field dropped_malformed integer Datagrams dropped before ENet saw them because they were malformed.
+---@field dropped_malformed integer Datagrams dropped before ENet saw them because they were malformed, or compressed while this host's range coder is off (C ENet drops those too).
 ---@field dropped_oversized integer Datagrams dropped because they were larger than ENet accepts.
+---@field dropped_too_large integer Received packets larger than the host's `max_packet_size`, dropped (each arrival counts: a reliable one is resent until the sender gives up).
 ---@field send_errors integer Sends the OS refused (counted, never fatal to the host).
 ---@field receive_errors integer Receive errors the OS reported (counted and skipped).
 
@@ -75,6 +76,14 @@ local ENetResolveRequest = {}
 ---@field round_trip_time_variance integer Its variance, milliseconds.
 ---@field mtu integer The path MTU in use, bytes.
 ---@field channel_count integer Channels of this connection.
+
+---The sixth argument of `host_create`; omitted fields take C ENet's defaults. A field not listed here raises.
+---@class ENetHostOptions
+---@field compress? "range_coder"|false ENet's range coder, as `enet_host_compress_with_range_coder` in C (default: off). Switch it later with `host_compress`.
+---@field checksum? "crc32"|false ENet's CRC32 on every datagram, as `host->checksum = enet_crc32` in C (default: off). Fixed for the host's life.
+---@field mtu? integer 576..4096 (default 1392): the largest datagram this host's new connections use; a connection takes the smaller of both ends' values.
+---@field max_packet_size? integer 1..33554432 (default 32 MiB): larger packets are refused by `peer_send` and dropped on arrival (counted in `dropped_too_large`).
+---@field max_waiting_data? integer 1..1073741824 (default 32 MiB): bytes of received packets a peer may have waiting (incomplete, out of order or not yet returned by `host_service`); past it, that peer's new data is not accepted until the backlog drains.
 
 ---Options for `resolver_configure`; omitted fields take their defaults.
 ---@class ENetResolverOptions
@@ -110,14 +119,16 @@ function enet.deinitialize() end
 ---Raises an error when:
 ---* `address` is not nil, a table or a string, or is malformed (see Addresses).
 ---* `peerCount`, `channelCount` or a bandwidth is not an integer in its range.
+---* `options` is not nil or a table, has a field not listed in ENetHostOptions, or a value out of its range: `bad argument #6 to 'host_create' (options.mtu must be an integer between 576 and 4096, got 100)`.
 ---@param address? ENetAddress|string Where to bind; nil for a client host. (default `nil`)
 ---@param peerCount? integer Maximum number of simultaneous connections (incoming and outgoing). (default `1`, range 1..4095)
 ---@param channelCount? integer Maximum channels per connection; 0 means the maximum, 255. (default `0`, range 0..255)
 ---@param incomingBandwidth? integer Bytes per second this host can receive; 0 is unlimited. (default `0`, range 0..4294967295)
 ---@param outgoingBandwidth? integer Bytes per second this host can send; 0 is unlimited. (default `0`, range 0..4294967295)
+---@param options? ENetHostOptions What C ENet sets on its host struct: the range coder, CRC32, the MTU and the packet and waiting-data limits (see Host options). Every field is optional. (default `nil`)
 ---@return ENetHost? host
 ---@return string? message
-function enet.host_create(address, peerCount, channelCount, incomingBandwidth, outgoingBandwidth) end
+function enet.host_create(address, peerCount, channelCount, incomingBandwidth, outgoingBandwidth, options) end
 
 ---Closes the host's socket; connected peers are told at once.
 ---
@@ -559,6 +570,39 @@ function enet.host_fd(host) end
 ---@return string? message
 function ENetHost:fd() end
 
+---Switches ENet's range coder on or off, at any time.
+---
+---What `enet_host_compress_with_range_coder(host)` and `enet_host_compress(host, NULL)` do in C. Compression is not negotiated: both ends of a connection must agree, and a host with it off drops compressed datagrams (counted in `dropped_malformed`), so switch both ends, or set it from the start with `host_create`'s `compress` option. A datagram is sent compressed only when that makes it smaller.
+---
+---Returns:
+---* `0`: success
+---* `-1, message`: failure, the host has been destroyed
+---
+---Raises an error when:
+---* `host` is not an ENetHost.
+---* `mode` is neither `"range_coder"` nor nil.
+---@param host ENetHost The host.
+---@param mode? "range_coder" `"range_coder"` to compress, nil to stop. (default `nil`)
+---@return integer status
+---@return string? message
+function enet.host_compress(host, mode) end
+
+---Switches ENet's range coder on or off, at any time.
+---
+---What `enet_host_compress_with_range_coder(host)` and `enet_host_compress(host, NULL)` do in C. Compression is not negotiated: both ends of a connection must agree, and a host with it off drops compressed datagrams (counted in `dropped_malformed`), so switch both ends, or set it from the start with `host_create`'s `compress` option. A datagram is sent compressed only when that makes it smaller.
+---
+---Returns:
+---* `0`: success
+---* `-1, message`: failure, the host has been destroyed
+---
+---Raises an error when:
+---* `host` is not an ENetHost.
+---* `mode` is neither `"range_coder"` nor nil.
+---@param mode? "range_coder" `"range_coder"` to compress, nil to stop. (default `nil`)
+---@return integer status
+---@return string? message
+function ENetHost:compress(mode) end
+
 ---Queues a packet (or a string) for the peer on a channel.
 ---
 ---The packet goes out on the next `host_service` or `host_flush`. `packet` may be a plain Lua string, sent with `flags` (no ENetPacket needed). The same packet may be sent to several peers, and destroying or collecting it after the send never affects delivery.
@@ -567,7 +611,7 @@ function ENetHost:fd() end
 ---
 ---Returns:
 ---* `0`: success
----* `-1, message`: failure, the handle is stale (its connection or host has ended), the connection is closing, the channel is beyond the connection's channel count, the packet has been destroyed or is larger than 32 MiB, or 1024 sends are already queued on a connecting peer
+---* `-1, message`: failure, the handle is stale (its connection or host has ended), the connection is closing, the channel is beyond the connection's channel count, the packet has been destroyed or is larger than the host's `max_packet_size` (32 MiB unless set), or 1024 sends are already queued on a connecting peer
 ---
 ---Raises an error when:
 ---* `peer` is not an ENetPeer.
@@ -590,7 +634,7 @@ function enet.peer_send(peer, channelID, packet, flags) end
 ---
 ---Returns:
 ---* `0`: success
----* `-1, message`: failure, the handle is stale (its connection or host has ended), the connection is closing, the channel is beyond the connection's channel count, the packet has been destroyed or is larger than 32 MiB, or 1024 sends are already queued on a connecting peer
+---* `-1, message`: failure, the handle is stale (its connection or host has ended), the connection is closing, the channel is beyond the connection's channel count, the packet has been destroyed or is larger than the host's `max_packet_size` (32 MiB unless set), or 1024 sends are already queued on a connecting peer
 ---
 ---Raises an error when:
 ---* `peer` is not an ENetPeer.

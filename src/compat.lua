@@ -15,6 +15,7 @@ local host_service, host_check_events = core.host_service, core.host_check_event
 local host_connect, host_flush, host_broadcast = core.host_connect, core.host_flush, core.host_broadcast
 local host_destroy, host_address, host_statistics = core.host_destroy, core.host_address, core.host_statistics
 local host_channel_limit, host_bandwidth_limit = core.host_channel_limit, core.host_bandwidth_limit
+local host_compress = core.host_compress
 local packet_create, packet_data = core.packet_create, core.packet_data
 local peer_send, peer_disconnect = core.peer_send, core.peer_disconnect
 local peer_disconnect_now, peer_disconnect_later = core.peer_disconnect_now, core.peer_disconnect_later
@@ -265,11 +266,10 @@ function Host.check_events(self)
   if n < 0 then error("Error checking event", 2) end
 end
 
--- rusty_enet takes a compressor only when a host is created, and module_enet creates hosts
--- uncompressed: report failure as lua-enet does when ENet refuses (docs/lua-enet.md).
+-- lua-enet returns whether enet_host_compress_with_range_coder succeeded.
 function Host.compress_with_range_coder(self)
-  host_rec(self, "compress_with_range_coder")
-  return false
+  local h = host_rec(self, "compress_with_range_coder")
+  return host_compress(h.inner, "range_coder") == 0
 end
 
 function Host.connect(self, address, channel_count, data)

@@ -13,6 +13,7 @@ use crate::address;
 use crate::args;
 use crate::error::{bad_argument, type_error, Result};
 use crate::event::{self, Event, Kind, Payload};
+use crate::options;
 use crate::packet;
 use crate::peer;
 use crate::registry::{class_methods, Registry};
@@ -316,6 +317,7 @@ pub fn register(reg: &mut Registry) -> mlua::Result<()> {
     reg.method("host_peers", host_peers)?;
     reg.method("host_statistics", host_statistics)?;
     reg.method("host_fd", host_fd)?;
+    reg.method("host_compress", host_compress)?;
     Ok(())
 }
 
@@ -327,7 +329,14 @@ fn fail<T: std::fmt::Display>(message: T) -> Failure {
 
 fn host_create(
     lua: &Lua,
-    (address, peers, channels, incoming, outgoing): (Value, Value, Value, Value, Value),
+    (address, peers, channels, incoming, outgoing, options): (
+        Value,
+        Value,
+        Value,
+        Value,
+        Value,
+        Value,
+    ),
 ) -> Result<Failure> {
     const F: &str = "host_create";
     let spec = address::spec_arg(&address, F, 1)?;
@@ -335,6 +344,7 @@ fn host_create(
     let channels = args::opt_integer_in(&channels, F, 3, "channelCount", 0, 0..=MAX_CHANNELS)?;
     let incoming = args::opt_u32(&incoming, F, 4, "incomingBandwidth")?;
     let outgoing = args::opt_u32(&outgoing, F, 5, "outgoingBandwidth")?;
+    let options = options::parse(&options, F, 6)?;
     let bind_addr = match &spec {
         None => None,
         Some(spec) => match resolve::resolve_one(lua, spec, |_| true) {
@@ -342,12 +352,12 @@ fn host_create(
             Err(message) => return Ok(fail(message)),
         },
     };
-    let socket = match EnetSocket::bind(bind_addr) {
+    let mut socket = match EnetSocket::bind(bind_addr) {
         Ok(s) => s,
         Err(e) => return Ok(fail(bind_error(e, bind_addr))),
     };
     let start = Instant::now();
-    let settings = HostSettings {
+    let mut settings = HostSettings {
         peer_limit,
         channel_limit: if channels == 0 {
             MAX_CHANNELS as usize
@@ -360,10 +370,14 @@ fn host_create(
         time: Box::new(move || start.elapsed() + Duration::from_millis(1)),
         ..HostSettings::default()
     };
-    let enet = match EnetHost::new(socket, settings) {
+    options.configure(&mut settings, &mut socket);
+    let mut enet = match EnetHost::new(socket, settings) {
         Ok(h) => h,
         Err(e) => return Ok(fail(format!("cannot create host: {e}"))),
     };
+    if let Err(e) = options.apply(&mut enet) {
+        return Ok(fail(format!("cannot create host: {e}")));
+    }
     let state = State {
         enet: Some(enet),
         slots: (0..peer_limit).map(|_| Slot::default()).collect(),
@@ -757,6 +771,7 @@ fn host_statistics(lua: &Lua, host: Value) -> Result<Failure> {
     t.raw_set("bytes_sent", st.bytes_sent)?;
     t.raw_set("dropped_malformed", st.dropped_malformed)?;
     t.raw_set("dropped_oversized", st.dropped_oversized)?;
+    t.raw_set("dropped_too_large", st.dropped_too_large)?;
     t.raw_set("send_errors", st.send_errors)?;
     t.raw_set("receive_errors", st.receive_errors)?;
     Ok((Value::Table(t), None))
@@ -769,4 +784,29 @@ fn host_fd(_: &Lua, host: Value) -> Result<(Option<i64>, Option<String>)> {
         Some(e) => (Some(e.socket().raw_fd()), None),
         None => (None, Some("host has been destroyed".into())),
     })
+}
+
+/// Switches ENet's range coder on or off; both ends of a connection must agree, as in C.
+fn host_compress(_: &Lua, (host, mode): (Value, Value)) -> Result<(i64, Option<String>)> {
+    const F: &str = "host_compress";
+    let (_, state) = arg(&host, F, 1)?;
+    let on = match &mode {
+        Value::Nil => false,
+        Value::String(s) if s.as_bytes().as_ref() == b"range_coder" => true,
+        Value::String(s) => {
+            let got = s.to_string_lossy();
+            return Err(bad_argument(
+                F,
+                2,
+                format!("\"range_coder\" or nil expected, got \"{got}\""),
+            ));
+        }
+        other => return Err(type_error(F, 2, "\"range_coder\" or nil", other)),
+    };
+    let r = with_live(&state, F, |s| {
+        if let Some(e) = s.enet.as_ref() {
+            e.socket().filter.compression.set(on);
+        }
+    })?;
+    Ok(status(r.map_err(String::from)))
 }

@@ -20,10 +20,12 @@ compile_error!("choose one Lua flavour feature: lua51, lua52, lua53, lua54, lua5
 mod address;
 mod args;
 mod compat;
+mod compress;
 mod connect_token;
 mod error;
 mod event;
 mod host;
+mod options;
 mod packet;
 mod peer;
 mod registry;

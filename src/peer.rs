@@ -91,6 +91,15 @@ impl Peer {
         Ok(Some(r))
     }
 
+    /// The host's `max_packet_size` option (ENet's default once the host is gone).
+    fn max_packet_size(&self) -> usize {
+        self.host
+            .try_borrow()
+            .ok()
+            .and_then(|s| s.enet.as_ref().map(|e| e.maximum_packet_size()))
+            .unwrap_or(packet::MAX_SIZE)
+    }
+
     fn address(&self) -> Option<std::net::SocketAddr> {
         let guard = self.host.try_borrow().ok()?;
         let slot = guard.slots.get(self.slot)?;
@@ -237,9 +246,10 @@ fn peer_send(
             None => return Ok((-1, Some("packet has been destroyed".into()))),
         },
     };
-    Ok(status(
-        this.with(F, |p, slot| send(p, slot, channel, packet))?,
-    ))
+    let limit = this.max_packet_size();
+    Ok(status(this.with(F, |p, slot| {
+        send(p, slot, channel, packet, limit)
+    })?))
 }
 
 /// Sends every string of a list, in order, in one call: the per-call cost of `peer_send` paid
@@ -255,10 +265,11 @@ fn peer_send_many(
     };
     let flags = packet::flags_arg(&flags, F, 4)?;
     let packets = packet::from_list(lua, &list, flags, F, 3)?;
+    let limit = this.max_packet_size();
     Ok(status(this.with(F, |p, slot| {
         let total = packets.len();
         for (i, packet) in packets.into_iter().enumerate() {
-            send(p, slot, channel, packet).map_err(|message| {
+            send(p, slot, channel, packet, limit).map_err(|message| {
                 format!("{message} (at index {}; {i} of {total} sent)", i + 1)
             })?;
         }
@@ -271,6 +282,7 @@ fn send(
     slot: &mut Slot,
     channel: u8,
     packet: rusty_enet::Packet,
+    max_packet_size: usize,
 ) -> std::result::Result<(), String> {
     let phase = slot.phase();
     let state = peer.state();
@@ -287,8 +299,11 @@ fn send(
             peer.channel_count()
         ));
     }
-    if packet.data().len() > packet::MAX_SIZE {
-        return Err("packet too large".into());
+    let size = packet.data().len();
+    if size > max_packet_size {
+        return Err(format!(
+            "packet too large ({size} bytes, the host's max_packet_size is {max_packet_size})"
+        ));
     }
     if phase == Phase::Connecting {
         // C ENet refuses this; we queue, so the seed's client (send right after connect) works.

@@ -32,6 +32,8 @@ pub struct Stats {
     pub bytes_sent: u64,
     pub dropped_malformed: u64,
     pub dropped_oversized: u64,
+    /// Packets over the host's `max_packet_size` (each arrival of a resent one counts).
+    pub dropped_too_large: u64,
     pub send_errors: u64,
     pub receive_errors: u64,
 }
@@ -49,6 +51,8 @@ pub struct EnetSocket {
     connect_ids: Vec<u32>,
     /// A CONNECT command arrived since the host last looked (see `State::shorten_handshakes`).
     pub connect_seen: bool,
+    /// Checksum, compression and packet-size settings the datagram filter needs.
+    pub filter: wire::Filter,
 }
 
 impl EnetSocket {
@@ -85,6 +89,7 @@ impl EnetSocket {
             connect_seen: false,
             disconnects: Vec::new(),
             connect_ids: Vec::new(),
+            filter: wire::Filter::default(),
         }
     }
 
@@ -171,7 +176,8 @@ impl rusty_enet::Socket for EnetSocket {
 
     fn send(&mut self, address: SocketAddr, buffer: &[u8]) -> io::Result<usize> {
         let target = self.target(address);
-        wire::sent_connect_ids(buffer, |slot, id| self.note_connect_id(slot, id));
+        let checksum = self.filter.checksum;
+        wire::sent_connect_ids(buffer, checksum, |slot, id| self.note_connect_id(slot, id));
         match self.socket.send_to(buffer, &SockAddr::from(target)) {
             Ok(n) => {
                 self.stats.datagrams_sent += 1;
@@ -212,12 +218,16 @@ impl rusty_enet::Socket for EnetSocket {
                 self.stats.dropped_malformed += 1;
                 continue;
             };
-            match wire::inspect(&buffer[..len]) {
+            match self.filter.inspect(buffer, len) {
                 Verdict::Malformed => self.stats.dropped_malformed += 1,
                 Verdict::Accept {
+                    len,
                     connect,
                     disconnect,
+                    too_large,
                 } => {
+                    // rusty_enet drops the packet itself; counting is all that is left to do.
+                    self.stats.dropped_too_large += u64::from(too_large);
                     let from = canonical(from);
                     self.connect_seen |= connect;
                     if let Some(slot) = disconnect {

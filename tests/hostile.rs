@@ -6,10 +6,11 @@
 //! docs/reliability.md.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::VecDeque;
 use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -24,6 +25,42 @@ static MEMORY: Mutex<()> = Mutex::new(());
 
 fn memory_lock() -> MutexGuard<'static, ()> {
     MEMORY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Live heap bytes of this process: a memory bound measured in bytes allocated, not pages
+/// touched (an attacker's packet buffers are mostly never written, so RSS under-counts them).
+/// It only counts and forwards to the system allocator, which is what B5's mismatched `Layout`
+/// needs to stay harmless (the count is then off by a few bytes).
+struct Counting;
+
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to `System`; the counter has no effect on memory.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE_BYTES.fetch_add(new_size, Ordering::Relaxed);
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn live_kib() -> usize {
+    LIVE_BYTES.load(Ordering::Relaxed) / 1024
 }
 
 /// Resident set size of this process in KiB (Linux; 0 elsewhere, which only loosens checks).
@@ -324,6 +361,81 @@ fn b1_short_compressed_datagrams_are_dropped_and_the_host_keeps_working() {
     assert_eq!((to_server, to_client), (100, 100));
     let state: String = chunk(&lua, "state", "return CPEER:state()");
     assert_eq!(state, "connected");
+}
+
+/// Every datagram shorter than the header its flags announce (2 or 4 bytes, 4 more with a
+/// checksum) with the COMPRESSED flag, to the no-peer id and to peer 0 in each session.
+fn short_compressed(checksum: bool) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for sent_time in [false, true] {
+        let header = if sent_time { 4 } else { 2 } + if checksum { 4 } else { 0 };
+        let flags: u16 = 0x4000 | if sent_time { 0x8000 } else { 0 };
+        let ids = [0x0fff, 0x3fff, 0x0000, 0x1000, 0x2000, 0x3000];
+        for id in ids {
+            for len in 2..header {
+                let mut d = (flags | id).to_be_bytes().to_vec();
+                d.resize(len, 0x5a);
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn b1_short_compressed_datagrams_are_dropped_with_the_range_coder_on() {
+    for options in [
+        "{ compress = 'range_coder' }",
+        "{ compress = 'range_coder', checksum = 'crc32' }",
+    ] {
+        let lua = lua();
+        let (sport, cport): (u16, u16) = chunk(
+            &lua,
+            "pair",
+            &format!(
+                "SERVER = assert(enet.host_create({{ host = '127.0.0.1', port = 0 }}, 4, 2, 0, 0, {options})) \
+                 CLIENT = assert(enet.host_create({{ host = '127.0.0.1', port = 0 }}, 1, 2, 0, 0, {options})) \
+                 CPEER, SPEER = connect(SERVER, CLIENT, SERVER:address().port) \
+                 return SERVER:address().port, CLIENT:address().port"
+            ),
+        );
+        let hostile = short_compressed(options.contains("crc32"));
+        for (port, host) in [(sport, "SERVER"), (cport, "CLIENT")] {
+            let before: i64 = chunk(
+                &lua,
+                "before",
+                &format!("return stat({host}, 'dropped_malformed')"),
+            );
+            spray(loopback(port), &hostile);
+            let after: i64 = chunk(
+                &lua,
+                "after",
+                &format!(
+                    "local want = {before} + {n} \
+                     pump({{ SERVER, CLIENT }}, function() return stat({host}, 'dropped_malformed') >= want end, 5000) \
+                     return stat({host}, 'dropped_malformed')",
+                    n = hostile.len()
+                ),
+            );
+            println!(
+                "B1 with {options} on {host}: {} short compressed datagrams, dropped_malformed \
+                 {before} -> {after}",
+                hostile.len()
+            );
+            assert_eq!(after - before, hostile.len() as i64, "{options} {host}");
+        }
+        // Compressible traffic both ways, fragments included, still flows compressed.
+        let (to_server, to_client, state, sent): (i64, i64, String, i64) = chunk(
+            &lua,
+            "still working",
+            "local a, b = exchange(SERVER, CLIENT, CPEER, SPEER, 100, string.rep('b1', 3000)) \
+             return a, b, CPEER:state(), stat(CLIENT, 'bytes_sent')",
+        );
+        assert_eq!((to_server, to_client), (100, 100), "{options}");
+        assert_eq!(state, "connected");
+        // 100 messages of 6000+ bytes went out in far fewer bytes: the range coder was on.
+        assert!(sent < 100 * 6000 / 4, "{options}: {sent} bytes sent");
+    }
 }
 
 #[test]
@@ -691,17 +803,23 @@ fn connect_request(connect_id: u32) -> Vec<u8> {
 
 /// A reliable SEND_FRAGMENT of a maximum-size packet, as the connected peer `header` would.
 fn max_size_fragment(header: u16, start: u16, number: u32) -> Vec<u8> {
-    let count = MAX_PACKET.div_ceil(FRAGMENT_DATA as u32);
+    fragment(header, 1, start, number, MAX_PACKET)
+}
+
+/// Fragment `number` (FRAGMENT_DATA bytes of 0x5a) of a `total`-byte reliable packet starting at
+/// sequence number `start` on `channel`, as the connected peer `header` would send it.
+fn fragment(header: u16, channel: u8, start: u16, number: u32, total: u32) -> Vec<u8> {
+    let count = total.div_ceil(FRAGMENT_DATA as u32);
     let mut d = Vec::with_capacity(4 + 24 + FRAGMENT_DATA);
     d.extend_from_slice(&(0x8000 | header).to_be_bytes());
     d.extend_from_slice(&0u16.to_be_bytes());
-    d.extend_from_slice(&[0x88, 1]); // SEND_FRAGMENT, acknowledge; channel 1
+    d.extend_from_slice(&[0x88, channel]); // SEND_FRAGMENT, acknowledge
     d.extend_from_slice(&start.to_be_bytes()); // reliable sequence number
     d.extend_from_slice(&start.to_be_bytes()); // start sequence number
     d.extend_from_slice(&(FRAGMENT_DATA as u16).to_be_bytes());
     d.extend_from_slice(&count.to_be_bytes());
     d.extend_from_slice(&number.to_be_bytes());
-    d.extend_from_slice(&MAX_PACKET.to_be_bytes());
+    d.extend_from_slice(&total.to_be_bytes());
     d.extend_from_slice(&(number * FRAGMENT_DATA as u32).to_be_bytes());
     d.resize(4 + 24 + FRAGMENT_DATA, 0x5a);
     d
@@ -930,4 +1048,108 @@ fn connect_flood_and_max_size_fragments_leave_the_host_serving() {
     // packets plus the packet that crossed the line (another 32 MiB at most); half-open
     // connections cost a few KiB each. Bound documented in docs/reliability.md.
     assert!(grown_mib < 96, "RSS grew {grown_mib} MiB");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host limits: with max_packet_size and max_waiting_data set small, a connected peer that starts
+// thousands of fragmented packets and never finishes them holds at most max_waiting_data plus one
+// packet; packets over max_packet_size are dropped and counted; other peers are unaffected.
+
+const SMALL_PACKET: u32 = 64 * 1024;
+const SMALL_WAITING: u32 = 256 * 1024;
+
+#[test]
+fn small_limits_bound_the_memory_one_peer_can_hold() {
+    let _memory = memory_lock();
+    let lua = lua();
+    let port: u16 = chunk(
+        &lua,
+        "server",
+        &format!(
+            "SERVER = assert(enet.host_create({{ host = '127.0.0.1', port = 0 }}, 4, 4, 0, 0, \
+               {{ max_packet_size = {SMALL_PACKET}, max_waiting_data = {SMALL_WAITING} }})) \
+             return SERVER:address().port"
+        ),
+    );
+    let relay = Relay::start(loopback(port));
+    let _: () = chunk(
+        &lua,
+        "connect",
+        &format!(
+            "A_HOST = assert(enet.host_create(nil, 1, 4)) \
+             A_PEER, A_SPEER = connect(SERVER, A_HOST, {}, 4) \
+             B_HOST = assert(enet.host_create(nil, 1, 4)) \
+             B_PEER, B_SPEER = connect(SERVER, B_HOST, SERVER:address().port, 4)",
+            relay.addr.port()
+        ),
+    );
+    let header = relay.shared().client_header.unwrap();
+    const BATCHES: u16 = 20;
+    const STARTS: u16 = 100;
+    let before_kib = live_kib();
+    // Each batch: STARTS packets of exactly max_packet_size begun (fragment 0 only), then the
+    // first fragment of a packet one byte over the limit, whose drop is counted: once it is,
+    // the whole batch went through the host.
+    for batch in 0..BATCHES {
+        {
+            let mut sh = relay.shared();
+            for i in 0..STARTS {
+                let start = 1 + batch * STARTS + i;
+                sh.inject
+                    .push_back(fragment(header, 1, start, 0, SMALL_PACKET));
+            }
+            sh.inject
+                .push_back(fragment(header, 2, 1 + batch, 0, SMALL_PACKET + 1));
+        }
+        let dropped: i64 = chunk(
+            &lua,
+            "batch",
+            &format!(
+                "pump({{ SERVER, A_HOST, B_HOST }}, function() return stat(SERVER, 'dropped_too_large') >= {n} end, 5000) \
+                 return stat(SERVER, 'dropped_too_large')",
+                n = batch + 1
+            ),
+        );
+        assert_eq!(dropped, i64::from(batch + 1), "batch {batch}");
+    }
+    let grown_kib = live_kib().saturating_sub(before_kib);
+    let started = u64::from(BATCHES) * u64::from(STARTS);
+    println!(
+        "limits: {started} packets of {SMALL_PACKET} bytes begun by one peer \
+         ({} MiB if all were kept), {BATCHES} over the limit dropped and counted; \
+         live heap grew {grown_kib} KiB (max_waiting_data {} KiB + one packet)",
+        (started * u64::from(SMALL_PACKET)) >> 20,
+        SMALL_WAITING / 1024
+    );
+    // At most max_waiting_data + one packet of packet buffers, plus ENet's bookkeeping; the
+    // margin is for tests running alongside. Accepted, they would have taken 125 MiB.
+    assert!(grown_kib < 8 * 1024, "live heap grew {grown_kib} KiB");
+    let (to_server, to_b, refused, a_got): (i64, i64, String, i64) = chunk(
+        &lua,
+        "others",
+        &format!(
+            r#"
+            -- B is another peer: unaffected.
+            local to_server, to_b = exchange(SERVER, B_HOST, B_PEER, B_SPEER, 50, "b")
+            -- The server refuses to send what it would not accept.
+            local status, refused = B_SPEER:send(0, string.rep("x", {over}))
+            assert(status == -1)
+            -- A has filled its budget with packets it never finishes: as in C ENet, its new
+            -- data is not accepted (nor acknowledged) while the budget is full.
+            assert(A_PEER:send(0, "from A") == 0)
+            local a_got = 0
+            pump({{ SERVER, A_HOST, B_HOST }}, nil, 1000, function(h, ev)
+              if h == SERVER and ev.type == enet.EVENT_TYPE_RECEIVE and ev.peer == A_SPEER then
+                a_got = a_got + 1
+              end
+            end)
+            return to_server, to_b, refused, a_got
+            "#,
+            over = SMALL_PACKET + 1
+        ),
+    );
+    println!("limits: B exchanged {to_server}/{to_b}; a send over the limit: {refused}");
+    assert_eq!((to_server, to_b), (50, 50));
+    assert!(refused.contains("too large"), "{refused}");
+    assert_eq!(a_got, 0);
 }

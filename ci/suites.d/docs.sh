@@ -5,7 +5,8 @@
 #   2. under lua5.1 lua5.2 lua5.3 lua5.4 luajit, ci/check-docs.lua compares the real exports of
 #      require("module_enet") (module table, method tables, event/address/statistics tables)
 #      with the description and runs every documented example;
-#   3. luacheck (.luacheckrc) over examples/ tests/spec/ bench/ and the docs tooling.
+#   3. luacheck (.luacheckrc) over examples/ tests/spec/ tests/interop/ tests/love/ bench/ and
+#      the docs tooling.
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 # Alone: bash ci/build-modules.sh && bash ci/suites.d/docs.sh
 set -uo pipefail
@@ -89,7 +90,7 @@ if ! have luacheck; then
 fi
 if have luacheck; then
   targets=()
-  for d in examples tests/spec tests/faults bench; do [ -d "$d" ] && targets+=("$d"); done
+  for d in examples tests/spec tests/faults tests/interop tests/love bench; do [ -d "$d" ] && targets+=("$d"); done
   if [ ${#targets[@]} -gt 0 ]; then
     if luacheck --no-color -q --codes "${targets[@]}" >"$tmp/luacheck.log" 2>&1; then
       ok "luacheck ${targets[*]}"

@@ -1,14 +1,17 @@
 //! Arbitrary datagrams into an ENet host, the way module_enet's socket hands them over: every
-//! datagram goes through `module_enet::wire::inspect` first and only accepted ones reach
-//! rusty_enet. The host is configured like the module's (no compressor, no checksum, a
-//! monotonic clock) and runs over rusty_enet's in-memory `ReadWrite` socket, so one input costs
-//! microseconds and is fully deterministic (the clock is advanced by the input).
+//! datagram goes through the module's `wire::Filter` first (which decompresses compressed ones)
+//! and only accepted ones reach rusty_enet. The hosts are configured like the module's (its
+//! switchable range coder from `src/compress.rs`, a monotonic clock) and run over rusty_enet's
+//! in-memory `ReadWrite` socket, so one input costs microseconds and is fully deterministic
+//! (the clock is advanced by the input).
 //!
 //! Input: one mode byte, then records `[control][len lo][len hi][len bytes]`.
 //! - mode & 3: 0 a fresh server nobody is connected to; 1 a server with an established
 //!   client (datagrams come from that client's address); 2 a client that is still
 //!   connecting (datagrams come from the server it dials); 3 a client with an established
 //!   connection (datagrams come from its server).
+//! - mode & 4: both hosts have the range coder on (`compress = "range_coder"`); mode & 8: both
+//!   check CRC32 (`checksum = "crc32"`).
 //! - control bit 7: send from a stranger's address instead; bit 6: replace the header's peer
 //!   id and session bits with the ones a legitimate datagram on this connection carries, so
 //!   the commands behind it reach the connected peer; bits 0-5: milliseconds x 16 to advance
@@ -24,13 +27,16 @@ use std::time::Duration;
 use libfuzzer_sys::fuzz_target;
 use wire::Verdict;
 
-// The module's own filter, compiled in from its source file rather than through the crate:
-// module_enet pulls in mlua, tokio and a resolver, and building those with the sanitizer
-// flags made the CI pass take minutes longer for code the harness never calls.
+// The module's own filter and compressor, compiled in from their source files rather than
+// through the crate: module_enet pulls in mlua, tokio and a resolver, and building those with
+// the sanitizer flags made the CI pass take minutes longer for code the harness never calls.
 #[allow(dead_code)]
 #[path = "../../src/wire.rs"]
 mod wire;
-use rusty_enet::{Event, Host, HostSettings, Packet, ReadWrite};
+#[allow(dead_code)]
+#[path = "../../src/compress.rs"]
+mod compress;
+use rusty_enet::{Event, Host, HostSettings, Packet, ReadWrite, MTU_MAX};
 
 type Socket = ReadWrite<SocketAddr, Infallible>;
 type EnetHost = Host<Socket>;
@@ -41,19 +47,54 @@ const STRANGER: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7)), 4242);
 const SERVICE_CALLS: usize = 4;
 
-fn host(clock: &Rc<Cell<Duration>>, peers: usize) -> EnetHost {
+/// A host and the filter our socket would put in front of it.
+struct Node {
+    host: EnetHost,
+    filter: wire::Filter,
+}
+
+#[derive(Clone, Copy)]
+struct Options {
+    compress: bool,
+    crc32: bool,
+}
+
+fn node(clock: &Rc<Cell<Duration>>, peers: usize, options: Options) -> Node {
     let clock = clock.clone();
+    let switch: compress::Switch = Rc::new(Cell::new(options.compress));
     let settings = HostSettings {
         peer_limit: peers,
         channel_limit: 4,
         time: Box::new(move || clock.get()),
         seed: Some(7),
+        compressor: Some(Box::new(compress::SwitchedRangeCoder::new(switch.clone()))),
+        checksum: if options.crc32 {
+            Some(Box::new(rusty_enet::crc32))
+        } else {
+            None
+        },
         ..HostSettings::default()
     };
-    match Host::new(Socket::new(), settings) {
+    let host = match Host::new(Socket::new(), settings) {
         Ok(h) => h,
         // ReadWrite's init cannot fail; a host we cannot build is nothing to fuzz.
         Err(_) => std::process::abort(),
+    };
+    let filter = wire::Filter::new(options.crc32, wire::DEFAULT_MAX_PACKET_SIZE, switch);
+    Node { host, filter }
+}
+
+/// Hands `data` to `to` as if it came from `from_addr`, the way our socket does: larger than
+/// MTU_MAX is dropped (the socket sees it truncated), the rest goes through the filter, which
+/// may decompress it.
+fn deliver(to: &mut Node, from_addr: SocketAddr, data: &[u8]) {
+    let mut buffer = [0u8; MTU_MAX];
+    let Some(dest) = buffer.get_mut(..data.len()) else {
+        return;
+    };
+    dest.copy_from_slice(data);
+    if let Verdict::Accept { len, .. } = to.filter.inspect(&mut buffer, data.len()) {
+        to.host.socket_mut().write(from_addr, buffer[..len].to_vec());
     }
 }
 
@@ -73,15 +114,13 @@ fn service(host: &mut EnetHost) -> bool {
 /// Moves everything `from` wants to send into `to`, as if it came from `from_addr`, through
 /// the same inspection our socket does. Returns the header (peer id and session bits) of the
 /// last datagram moved.
-fn pump(from: &mut EnetHost, from_addr: SocketAddr, to: &mut EnetHost) -> Option<u16> {
+fn pump(from: &mut EnetHost, from_addr: SocketAddr, to: &mut Node) -> Option<u16> {
     let mut header = None;
     while let Some((_, data)) = from.socket_mut().read() {
         if data.len() >= 2 {
             header = Some(u16::from_be_bytes([data[0], data[1]]) & 0x3fff);
         }
-        if matches!(wire::inspect(&data), Verdict::Accept { .. }) {
-            to.socket_mut().write(from_addr, data);
-        }
+        deliver(to, from_addr, &data);
     }
     header
 }
@@ -97,14 +136,14 @@ fn advance(clock: &Cell<Duration>, ms: u64) {
 /// The host under attack, where its datagrams seem to come from, and the header a legitimate
 /// datagram from there carries. The other host is kept alive so the connection stays real.
 struct Target {
-    victim: EnetHost,
-    _other: Option<EnetHost>,
+    victim: Node,
+    _other: Option<Node>,
     source: SocketAddr,
     header: u16,
 }
 
-fn set_up(mode: u8, clock: &Rc<Cell<Duration>>) -> Option<Target> {
-    let mut server = host(clock, 4);
+fn set_up(mode: u8, options: Options, clock: &Rc<Cell<Duration>>) -> Option<Target> {
+    let mut server = node(clock, 4, options);
     if mode == 0 {
         return Some(Target {
             victim: server,
@@ -113,16 +152,16 @@ fn set_up(mode: u8, clock: &Rc<Cell<Duration>>) -> Option<Target> {
             header: 0x0fff,
         });
     }
-    let mut client = host(clock, 1);
-    client.connect(SERVER, 4, 42).ok()?;
+    let mut client = node(clock, 1, options);
+    client.host.connect(SERVER, 4, 42).ok()?;
     if mode == 2 {
         // Let the server answer once to learn the header of its verify-connect, then throw the
         // answer away: the client stays in the connecting state.
-        service(&mut client);
-        pump(&mut client, CLIENT, &mut server);
-        service(&mut server);
+        service(&mut client.host);
+        pump(&mut client.host, CLIENT, &mut server);
+        service(&mut server.host);
         let mut header = 0x0fff;
-        while let Some((_, data)) = server.socket_mut().read() {
+        while let Some((_, data)) = server.host.socket_mut().read() {
             if data.len() >= 2 {
                 header = u16::from_be_bytes([data[0], data[1]]) & 0x3fff;
             }
@@ -136,10 +175,10 @@ fn set_up(mode: u8, clock: &Rc<Cell<Duration>>) -> Option<Target> {
     }
     let (mut server_up, mut client_up) = (false, false);
     for _ in 0..16 {
-        client_up |= service(&mut client);
-        pump(&mut client, CLIENT, &mut server);
-        server_up |= service(&mut server);
-        pump(&mut server, SERVER, &mut client);
+        client_up |= service(&mut client.host);
+        pump(&mut client.host, CLIENT, &mut server);
+        server_up |= service(&mut server.host);
+        pump(&mut server.host, SERVER, &mut client);
         advance(clock, 5);
         if server_up && client_up {
             break;
@@ -150,14 +189,14 @@ fn set_up(mode: u8, clock: &Rc<Cell<Duration>>) -> Option<Target> {
     }
     // One reliable packet each way to learn the headers, delivered so the connection is clean.
     let packet = Packet::reliable(&b"hello"[..]);
-    client.connected_peers_mut().next()?.send(0, &packet).ok()?;
-    server.connected_peers_mut().next()?.send(0, &packet).ok()?;
-    service(&mut client);
-    let to_server = pump(&mut client, CLIENT, &mut server)?;
-    service(&mut server);
-    let to_client = pump(&mut server, SERVER, &mut client)?;
-    service(&mut client);
-    drain(&mut client);
+    client.host.connected_peers_mut().next()?.send(0, &packet).ok()?;
+    server.host.connected_peers_mut().next()?.send(0, &packet).ok()?;
+    service(&mut client.host);
+    let to_server = pump(&mut client.host, CLIENT, &mut server)?;
+    service(&mut server.host);
+    let to_client = pump(&mut server.host, SERVER, &mut client)?;
+    service(&mut client.host);
+    drain(&mut client.host);
     Some(if mode == 1 {
         Target {
             victim: server,
@@ -180,7 +219,11 @@ fuzz_target!(|input: &[u8]| {
         return;
     };
     let clock = Rc::new(Cell::new(Duration::from_millis(1)));
-    let Some(mut target) = set_up(mode & 3, &clock) else {
+    let options = Options {
+        compress: mode & 4 != 0,
+        crc32: mode & 8 != 0,
+    };
+    let Some(mut target) = set_up(mode & 3, options, &clock) else {
         return;
     };
     while rest.len() >= 3 {
@@ -198,16 +241,14 @@ fuzz_target!(|input: &[u8]| {
         } else {
             target.source
         };
-        if matches!(wire::inspect(&datagram), Verdict::Accept { .. }) {
-            target.victim.socket_mut().write(source, datagram);
-        }
-        service(&mut target.victim);
-        drain(&mut target.victim);
+        deliver(&mut target.victim, source, &datagram);
+        service(&mut target.victim.host);
+        drain(&mut target.victim.host);
     }
     // Whatever state the input left, the host must keep running: timers, retransmits, timeouts.
     for _ in 0..4 {
         advance(&clock, 1000);
-        service(&mut target.victim);
-        drain(&mut target.victim);
+        service(&mut target.victim.host);
+        drain(&mut target.victim.host);
     }
 });

@@ -79,6 +79,10 @@ function H.pump(hosts, until_fn, max_ms, on_event)
       end
     end
     busy = any
+    -- Also after a quiet round: until_fn may watch something other than events (statistics).
+    if not any and until_fn and until_fn(log) then
+      return true, log
+    end
   end
   return until_fn == nil, log
 end
