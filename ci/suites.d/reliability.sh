@@ -67,6 +67,9 @@ if have_or_install valgrind valgrind; then
     else
       ko "valgrind fault sweeps: target/faults/*/failalloc.so missing (run ci/suites.d/faults.sh first)"
     fi
+    # The range coder (rusty_enet's C-style code behind raw pointers) and the filter's in-place
+    # decompression, both ways, with CRC32 and mismatched ends: about 30 s.
+    run_valgrind lua54 lua5.4 "/usr/bin/busted -o TAP tests/spec/options_spec.lua"
   else
     ko "module build for valgrind"
   fi
