@@ -116,49 +116,60 @@ fn check_field_names(t: &Table) -> Result<()> {
 }
 
 fn private_key(t: &Table) -> Result<[u8; KEY_BYTES]> {
-    let value = t.raw_get::<Value>("private_key")?;
-    let bytes = match &value {
-        Value::String(s) => s.as_bytes().to_vec(),
-        other => {
-            return Err(field_error(
-                "private_key",
-                format!("must be a 32-byte string, got {}", type_name(other)),
-            ))
-        }
+    key_of(&t.raw_get::<Value>("private_key")?).map_err(|e| field_error("private_key", e))
+}
+
+/// A netcode private key: a 32-byte string.
+pub fn key_of(value: &Value) -> std::result::Result<[u8; KEY_BYTES], String> {
+    let Value::String(s) = value else {
+        return Err(format!(
+            "must be a 32-byte string, got {}",
+            type_name(value)
+        ));
     };
-    bytes.as_slice().try_into().map_err(|_| {
-        field_error(
-            "private_key",
-            format!("must be a 32-byte string, got {} bytes", bytes.len()),
-        )
-    })
+    let bytes = s.as_bytes();
+    bytes
+        .as_ref()
+        .try_into()
+        .map_err(|_| format!("must be a 32-byte string, got {} bytes", bytes.len()))
+}
+
+fn u64_field(t: &Table, field: &str) -> Result<u64> {
+    u64_of(&t.raw_get::<Value>(field)?).map_err(|e| field_error(field, e))
 }
 
 /// An unsigned 64-bit value: a non-negative integer (exact up to 2^53 where Lua numbers are
 /// doubles) or a string of exactly 16 hex digits.
-fn u64_field(t: &Table, field: &str) -> Result<u64> {
+pub fn u64_of(value: &Value) -> std::result::Result<u64, String> {
     let expected = "must be a non-negative integer (up to 2^53 on Lua 5.1/LuaJIT) or a string of 16 hex digits";
-    match t.raw_get::<Value>(field)? {
-        Value::Integer(i) if i >= 0 && !(DOUBLES_ONLY && i as f64 > MAX_EXACT_NUMBER) => {
-            Ok(i as u64)
+    match value {
+        Value::Integer(i) if *i >= 0 && !(DOUBLES_ONLY && *i as f64 > MAX_EXACT_NUMBER) => {
+            Ok(*i as u64)
         }
-        Value::Number(n) if n.fract() == 0.0 && (0.0..=MAX_EXACT_NUMBER).contains(&n) => {
-            Ok(n as u64)
+        Value::Number(n) if n.fract() == 0.0 && (0.0..=MAX_EXACT_NUMBER).contains(n) => {
+            Ok(*n as u64)
         }
         Value::String(s) => {
             let text = s.to_string_lossy();
             match text.len() == 16 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-                true => u64::from_str_radix(&text, 16).map_err(|_| field_error(field, expected)),
-                false => Err(field_error(field, format!("{expected}, got '{text}'"))),
+                true => u64::from_str_radix(&text, 16).map_err(|_| expected.to_string()),
+                false => Err(format!("{expected}, got '{text}'")),
             }
         }
-        Value::Integer(i) => Err(field_error(field, format!("{expected}, got {i}"))),
-        Value::Number(n) => Err(field_error(field, format!("{expected}, got {n}"))),
-        other => Err(field_error(
-            field,
-            format!("{expected}, got {}", type_name(&other)),
-        )),
+        Value::Integer(i) => Err(format!("{expected}, got {i}")),
+        Value::Number(n) => Err(format!("{expected}, got {n}")),
+        other => Err(format!("{expected}, got {}", type_name(other))),
     }
+}
+
+/// A u64 for Lua: an integer where every Lua represents it exactly (up to 2^53), above that
+/// the 16 hex digits `u64_of` reads back.
+pub fn u64_to_lua(lua: &Lua, value: u64) -> mlua::Result<Value> {
+    Ok(if value as f64 <= MAX_EXACT_NUMBER {
+        Value::Integer(value as i64)
+    } else {
+        Value::String(lua.create_string(format!("{value:016x}"))?)
+    })
 }
 
 fn integer_field(t: &Table, field: &str, default: i64) -> Result<i64> {

@@ -18,7 +18,9 @@ use crate::packet;
 use crate::peer;
 use crate::registry::{class_methods, Registry};
 use crate::resolve;
-use crate::slot::Slot;
+use crate::secure::link::{End, Link};
+use crate::secure::{SecureServer, ServerConfig, CONNECT_TOKEN_BYTES, MAX_ENET_MTU, SEND_INTERVAL};
+use crate::slot::{Reason, Slot};
 use crate::socket::EnetSocket;
 
 pub const MAX_PEERS: i64 = 4095;
@@ -61,10 +63,15 @@ impl State {
     /// socket, and makes every handle stale.
     pub fn destroy(&mut self) {
         if let Some(mut enet) = self.enet.take() {
+            let mut ended = Vec::new();
             for p in enet.peers_mut() {
                 if peer::is_live(p.state()) {
                     p.disconnect_now(0);
+                    ended.extend(p.address());
                 }
+            }
+            for addr in ended {
+                enet.socket_mut().secure_forget(addr);
             }
         }
         for slot in &mut self.slots {
@@ -80,6 +87,7 @@ impl State {
         let deadline = Instant::now() + timeout;
         loop {
             let enet = self.enet.as_mut()?;
+            enet.socket_mut().secure_tick();
             // A socket error is already counted by our socket; it never ends the wait.
             let event = match enet.service() {
                 Ok(Some(event)) => Some(event.no_ref()),
@@ -89,11 +97,20 @@ impl State {
             if let Some(event) = event {
                 return Some(self.own(event));
             }
+            if let Some(event) = self.undelivered.pop_front() {
+                return Some(event);
+            }
             let now = Instant::now();
             if now >= deadline {
                 return None;
             }
-            self.enet.as_ref()?.socket().wait_readable(deadline - now);
+            let socket = self.enet.as_ref()?.socket();
+            // netcode resends requests and keep-alives on its own clock, not ENet's.
+            let wait = match socket.secure.as_ref().is_some_and(|l| l.is_active()) {
+                true => (deadline - now).min(SEND_INTERVAL),
+                false => deadline - now,
+            };
+            socket.wait_readable(wait);
         }
     }
 
@@ -131,6 +148,7 @@ impl State {
             }
             EventNoRef::Disconnect { peer, data } => {
                 let slot = peer.0;
+                self.secure_forget(slot);
                 // The event belongs to the generation that is ending.
                 let generation = self.generation(slot);
                 let reason = self.slots.get_mut(slot).map(Slot::disconnect_event);
@@ -162,6 +180,10 @@ impl State {
             Some(EventNoRef::Disconnect { peer, .. }) => Some(peer.0),
             _ => None,
         };
+        let ended = match enet.socket_mut().secure.as_mut() {
+            Some(link) => link.take_ended(),
+            None => Vec::new(),
+        };
         let disconnects = enet.socket_mut().take_disconnects();
         for (slot, from) in disconnects {
             let Some(p) = enet.get_peer(PeerID(slot)) else {
@@ -173,7 +195,41 @@ impl State {
                 }
             }
         }
+        for (addr, end) in ended {
+            self.end_secure(addr, end);
+        }
         self.shorten_handshakes();
+    }
+
+    /// netcode ended the secure connection to `addr` (timed out, disconnected, denied): its
+    /// ENet peer goes too, with a disconnect event if Lua knew the connection.
+    fn end_secure(&mut self, addr: SocketAddr, end: End) {
+        let Some(enet) = self.enet.as_mut() else {
+            return;
+        };
+        let found = enet
+            .peers_mut()
+            .find(|p| peer::is_live(p.state()) && p.address() == Some(addr))
+            .map(|p| {
+                p.reset();
+                p.id().0
+            });
+        let Some(slot) = found else {
+            return;
+        };
+        let Some(generation) = self.slots.get_mut(slot).and_then(Slot::end_outside) else {
+            return;
+        };
+        let mut event = Event::new(Kind::Disconnect, slot, generation, 0);
+        event.reason = Some(
+            match end {
+                End::Disconnect => Reason::Disconnect,
+                End::Timeout => Reason::Timeout,
+                End::Denied => Reason::Denied,
+            }
+            .name(),
+        );
+        self.undelivered.push_back(event);
     }
 
     /// ENet keeps a half-open incoming connection (CONNECT received, VERIFY_CONNECT not yet
@@ -220,6 +276,20 @@ impl State {
         for (channel, packet) in up.pending {
             // The channel was checked when queued; a failure here has nobody to report to.
             let _ = p.send(channel, &packet);
+        }
+    }
+
+    /// ENet is done with the connection in `slot`: if it was secure, netcode's disconnect goes
+    /// out too.
+    pub fn secure_forget(&mut self, slot: usize) {
+        let Some(enet) = self.enet.as_mut() else {
+            return;
+        };
+        if enet.socket().secure.is_none() {
+            return;
+        }
+        if let Some(addr) = enet.get_peer(PeerID(slot)).and_then(|p| p.address()) {
+            enet.socket_mut().secure_forget(addr);
         }
     }
 
@@ -371,6 +441,12 @@ fn host_create(
         ..HostSettings::default()
     };
     options.configure(&mut settings, &mut socket);
+    if let Some(secure) = &options.secure {
+        match secure_server(lua, secure, &socket, peer_limit)? {
+            Ok(link) => socket.secure = Some(link),
+            Err(message) => return Ok(fail(message)),
+        }
+    }
     let mut enet = match EnetHost::new(socket, settings) {
         Ok(h) => h,
         Err(e) => return Ok(fail(format!("cannot create host: {e}"))),
@@ -388,6 +464,36 @@ fn host_create(
     })?;
     ud.set_user_value(weak_table(lua)?)?;
     Ok((Value::UserData(ud), None))
+}
+
+/// The netcode server of a host created with `options.secure`. Tokens must list its public
+/// address (the bound one unless given).
+fn secure_server(
+    lua: &Lua,
+    secure: &options::SecureOptions,
+    socket: &EnetSocket,
+    peers: usize,
+) -> Result<std::result::Result<Box<Link>, String>> {
+    let public = match address::spec_arg(&secure.public_address, "host_create", 6)? {
+        Some(spec) => match resolve::resolve_one(lua, &spec, |_| true) {
+            Ok(addr) => address::canonical(addr),
+            Err(message) => return Ok(Err(message)),
+        },
+        None => match socket.local_addr() {
+            Some(addr) => addr,
+            None => return Ok(Err("cannot read the bound address".into())),
+        },
+    };
+    let config = ServerConfig {
+        private_key: secure.private_key,
+        protocol_id: secure.protocol_id,
+        addresses: vec![public],
+        max_clients: peers,
+    };
+    Ok(match SecureServer::new(config) {
+        Ok(server) => Ok(Box::new(Link::new(Some(server)))),
+        Err(e) => Err(format!("cannot create host: {e}")),
+    })
 }
 
 fn bind_error(e: std::io::Error, addr: Option<SocketAddr>) -> String {
@@ -417,7 +523,7 @@ fn host_destroy(_: &Lua, host: Value) -> Result<()> {
 
 fn host_connect(
     lua: &Lua,
-    (host, address, channels, data): (Value, Value, Value, Value),
+    (host, address, channels, data, token): (Value, Value, Value, Value, Value),
 ) -> Result<Failure> {
     const F: &str = "host_connect";
     let (ud, state) = arg(&host, F, 1)?;
@@ -433,35 +539,16 @@ fn host_connect(
     }
     let channels = args::opt_integer_in(&channels, F, 3, "channelCount", 0, 0..=MAX_CHANNELS)?;
     let data = args::opt_u32(&data, F, 4, "data")?;
+    let token = token_arg(&token, F, 5)?;
     let slot = {
         let mut guard = match live(&state, F)? {
             Ok(g) => g,
             Err(message) => return Ok(fail(message)),
         };
-        let s = &mut *guard;
-        let Some(enet) = s.enet.as_mut() else {
-            return Ok(fail("host has been destroyed"));
-        };
-        let target = match resolve::resolve_one(lua, &spec, |a| enet.socket().can_reach(a)) {
-            Ok(t) => address::canonical(t),
+        match connect_slot(lua, &mut guard, &spec, channels, data, token.as_deref()) {
+            Ok(slot) => slot,
             Err(message) => return Ok(fail(message)),
-        };
-        if let Err(message) = check_target(enet.socket(), &target) {
-            return Ok(fail(message));
         }
-        let channels = if channels == 0 {
-            enet.channel_limit()
-        } else {
-            channels as usize
-        };
-        let slot = match enet.connect(target, channels, data) {
-            Ok(p) => p.id().0,
-            Err(_) => return Ok(fail("no free peer slot (peerCount reached)")),
-        };
-        if let Some(slot) = s.slots.get_mut(slot) {
-            slot.connect_started();
-        }
-        slot
     };
     match peer::userdata(lua, ud, &state, slot) {
         Ok(peer) => Ok((Value::UserData(peer), None)),
@@ -473,11 +560,89 @@ fn host_connect(
     }
 }
 
+/// `host_connect`'s connect token: nil, or the 2048 bytes the backend issued.
+fn token_arg(value: &Value, func: &str, pos: usize) -> Result<Option<Vec<u8>>> {
+    match value {
+        Value::Nil => Ok(None),
+        Value::String(s) if s.as_bytes().len() == CONNECT_TOKEN_BYTES => {
+            Ok(Some(s.as_bytes().to_vec()))
+        }
+        Value::String(s) => Err(bad_argument(
+            func,
+            pos,
+            format!(
+                "connect token must be {CONNECT_TOKEN_BYTES} bytes, got {}",
+                s.as_bytes().len()
+            ),
+        )),
+        other => Err(type_error(func, pos, "connect token string", other)),
+    }
+}
+
+/// Starts a connection on a live host: the slot it took, or the failure message.
+fn connect_slot(
+    lua: &Lua,
+    s: &mut State,
+    spec: &address::Spec,
+    channels: i64,
+    data: u32,
+    token: Option<&[u8]>,
+) -> std::result::Result<usize, String> {
+    let enet = s.enet.as_mut().ok_or("host has been destroyed")?;
+    let target = address::canonical(resolve::resolve_one(lua, spec, |a| {
+        enet.socket().can_reach(a)
+    })?);
+    check_target(enet.socket(), &target)?;
+    let channels = if channels == 0 {
+        enet.channel_limit()
+    } else {
+        channels as usize
+    };
+    let mtu = enet.mtu();
+    match token {
+        Some(token) => {
+            let link = enet
+                .socket_mut()
+                .secure
+                .get_or_insert_with(|| Box::new(Link::new(None)));
+            link.connect(token, target)?;
+            // The CONNECT carries the host's MTU: a secure datagram plus netcode's overhead
+            // must fit 1280 bytes.
+            let _ = enet.set_mtu(mtu.min(MAX_ENET_MTU as u16));
+        }
+        None if enet.socket().secure.as_ref().is_some_and(|l| l.is_server()) => {
+            return Err(
+                "a secure host connects only with a connect token (host_connect's 5th argument)"
+                    .into(),
+            );
+        }
+        None => {}
+    }
+    let connected = enet.connect(target, channels, data).map(|p| p.id().0);
+    let _ = enet.set_mtu(mtu);
+    let Ok(slot) = connected else {
+        if let Some(link) = enet
+            .socket_mut()
+            .secure
+            .as_mut()
+            .filter(|_| token.is_some())
+        {
+            link.cancel(target);
+        }
+        return Err("no free peer slot (peerCount reached)".into());
+    };
+    if let Some(slot) = s.slots.get_mut(slot) {
+        slot.connect_started();
+    }
+    Ok(slot)
+}
+
 fn cancel_connect(state: &Shared, slot: usize) {
     let Ok(mut guard) = state.try_borrow_mut() else {
         return;
     };
     let s = &mut *guard;
+    s.secure_forget(slot);
     if let Some(p) = s.enet.as_mut().and_then(|e| e.get_peer_mut(PeerID(slot))) {
         p.reset();
     }
@@ -772,6 +937,8 @@ fn host_statistics(lua: &Lua, host: Value) -> Result<Failure> {
     t.raw_set("dropped_malformed", st.dropped_malformed)?;
     t.raw_set("dropped_oversized", st.dropped_oversized)?;
     t.raw_set("dropped_too_large", st.dropped_too_large)?;
+    let insecure = enet.socket().secure.as_ref().map_or(0, |l| l.dropped());
+    t.raw_set("dropped_insecure", insecure)?;
     t.raw_set("send_errors", st.send_errors)?;
     t.raw_set("receive_errors", st.receive_errors)?;
     Ok((Value::Table(t), None))

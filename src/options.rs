@@ -6,6 +6,7 @@ use mlua::Value;
 use rusty_enet::{HostSettings, MTU_MAX};
 
 use crate::compress::{Switch, SwitchedRangeCoder};
+use crate::connect_token::{key_of, u64_of};
 use crate::error::{bad_argument, type_error, type_name, Result};
 use crate::host::EnetHost;
 use crate::packet;
@@ -24,6 +25,16 @@ pub struct HostOptions {
     pub mtu: Option<u16>,
     pub max_packet_size: Option<usize>,
     pub max_waiting_data: Option<usize>,
+    pub secure: Option<SecureOptions>,
+}
+
+/// `options.secure`: this host is a netcode server (docs/secure.md).
+pub struct SecureOptions {
+    pub private_key: [u8; crate::secure::KEY_BYTES],
+    pub protocol_id: u64,
+    /// The address tokens list for this server (an address table or string, resolved by
+    /// `host_create`); nil means the bound address.
+    pub public_address: Value,
 }
 
 type Parse = fn(&mut HostOptions, &Value) -> std::result::Result<(), String>;
@@ -50,7 +61,37 @@ const FIELDS: &[(&str, Parse)] = &[
         o.max_waiting_data = Some(size_in(v, 1, MAX_WAITING_DATA)?);
         Ok(())
     }),
+    ("secure", |o, v| {
+        o.secure = Some(secure(v)?);
+        Ok(())
+    }),
 ];
+
+/// `{private_key = <32 bytes>, protocol_id = <u64>, public_address = <address>?}`.
+fn secure(value: &Value) -> std::result::Result<SecureOptions, String> {
+    let Value::Table(t) = value else {
+        return Err(format!(
+            "must be a table {{private_key=, protocol_id=, public_address=}}, got {}",
+            type_name(value)
+        ));
+    };
+    for pair in t.pairs::<Value, Value>() {
+        let (key, _) = pair.map_err(|e| e.to_string())?;
+        let known = matches!(&key, Value::String(s)
+            if ["private_key", "protocol_id", "public_address"]
+                .iter()
+                .any(|k| s.as_bytes().as_ref() == k.as_bytes()));
+        if !known {
+            return Err(format!("has an unknown field {}", describe(&key)));
+        }
+    }
+    let field = |name: &str| t.raw_get::<Value>(name).map_err(|e| e.to_string());
+    Ok(SecureOptions {
+        private_key: key_of(&field("private_key")?).map_err(|e| format!("private_key {e}"))?,
+        protocol_id: u64_of(&field("protocol_id")?).map_err(|e| format!("protocol_id {e}"))?,
+        public_address: field("public_address")?,
+    })
+}
 
 /// `value` is nil (every default) or a table of known fields with valid values; anything else
 /// raises `bad argument #pos to 'func' (...)`.
@@ -81,6 +122,14 @@ pub fn parse(value: &Value, func: &str, pos: usize) -> Result<HostOptions> {
         }
         read(&mut options, &field)
             .map_err(|message| bad_argument(func, pos, format!("options.{name} {message}")))?;
+    }
+    let secure_mtu = crate::secure::MAX_ENET_MTU;
+    if options.secure.is_some() && options.mtu.is_some_and(|m| usize::from(m) > secure_mtu) {
+        return Err(bad_argument(
+            func,
+            pos,
+            format!("options.mtu must be at most {secure_mtu} with options.secure (netcode's payload limit)"),
+        ));
     }
     Ok(options)
 }
@@ -138,7 +187,12 @@ impl HostOptions {
 
     /// The settings rusty_enet has setters for. Values were range-checked by `parse`.
     pub fn apply(&self, enet: &mut EnetHost) -> std::result::Result<(), String> {
-        if let Some(mtu) = self.mtu {
+        // A secure host's datagrams plus netcode's overhead fit 1280 bytes (IPv6's minimum).
+        let secure_mtu = self
+            .secure
+            .as_ref()
+            .map(|_| crate::secure::MAX_ENET_MTU as u16);
+        if let Some(mtu) = self.mtu.or(secure_mtu) {
             enet.set_mtu(mtu).map_err(|e| e.to_string())?;
         }
         if let Some(n) = self.max_packet_size {

@@ -100,6 +100,29 @@ impl Peer {
             .unwrap_or(packet::MAX_SIZE)
     }
 
+    /// A connection this handle's call just ended (reset, disconnect_now, a cancelled connect)
+    /// tells netcode too, if it was secure.
+    fn forget_if_ended(&self) {
+        if let Ok(mut state) = self.host.try_borrow_mut() {
+            if state
+                .slots
+                .get(self.slot)
+                .is_some_and(|s| !s.is_current(self.generation))
+            {
+                state.secure_forget(self.slot);
+            }
+        }
+    }
+
+    /// The secure connection's client id and user data (server side), if it is one.
+    fn secure_client<R>(&self, f: impl FnOnce(u64, &[u8]) -> R) -> Option<R> {
+        let addr = self.address()?;
+        let guard = self.host.try_borrow().ok()?;
+        let link = guard.enet.as_ref()?.socket().secure.as_ref()?;
+        let (id, user_data) = link.client(addr)?;
+        Some(f(id, user_data))
+    }
+
     fn address(&self) -> Option<std::net::SocketAddr> {
         let guard = self.host.try_borrow().ok()?;
         let slot = guard.slots.get(self.slot)?;
@@ -205,6 +228,8 @@ pub fn register(reg: &mut Registry) -> mlua::Result<()> {
     reg.method("peer_address", peer_address)?;
     reg.method("peer_index", peer_index)?;
     reg.method("peer_statistics", peer_statistics)?;
+    reg.method("peer_client_id", peer_client_id)?;
+    reg.method("peer_user_data", peer_user_data)?;
     Ok(())
 }
 
@@ -318,11 +343,13 @@ fn send(
 fn disconnect(peer: Value, data: Value, func: &str, act: fn(&mut EnetPeer, u32)) -> Result<Status> {
     let this = arg(&peer, func, 1)?;
     let data = args::opt_u32(&data, func, 2, "data")?;
-    Ok(status(this.with(func, |p, slot| {
+    let done = this.with(func, |p, slot| {
         act(p, data);
         slot.local_disconnect(p.state());
         Ok(())
-    })?))
+    })?;
+    this.forget_if_ended();
+    Ok(status(done))
 }
 
 fn peer_reset(_: &Lua, peer: Value) -> Result<Status> {
@@ -459,4 +486,22 @@ fn peer_statistics(lua: &Lua, peer: Value) -> Result<(Value, Option<&'static str
         t.raw_set(k, v)?;
     }
     Ok((Value::Table(t), None))
+}
+
+/// The connect token's client id, on the server side of a secure connection; nil otherwise.
+fn peer_client_id(lua: &Lua, peer: Value) -> Result<Value> {
+    let this = arg(&peer, "peer_client_id", 1)?;
+    match this.secure_client(|id, _| id) {
+        Some(id) => Ok(crate::connect_token::u64_to_lua(lua, id)?),
+        None => Ok(Value::Nil),
+    }
+}
+
+/// The connect token's 256 bytes of user data, on the server side of a secure connection.
+fn peer_user_data(lua: &Lua, peer: Value) -> Result<Value> {
+    let this = arg(&peer, "peer_user_data", 1)?;
+    match this.secure_client(|_, data| lua.create_string(data)) {
+        Some(s) => Ok(Value::String(s?)),
+        None => Ok(Value::Nil),
+    }
 }

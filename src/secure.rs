@@ -67,6 +67,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 mod client;
 #[path = "secure/crypto.rs"]
 pub mod crypto;
+#[path = "secure/link.rs"]
+pub mod link;
 #[path = "secure/packet.rs"]
 pub mod packet;
 #[path = "secure/replay.rs"]

@@ -33,6 +33,8 @@ pub enum Phase {
 pub enum Reason {
     Disconnect,
     Timeout,
+    /// A secure server refused the connection: it is full.
+    Denied,
 }
 
 impl Reason {
@@ -40,6 +42,7 @@ impl Reason {
         match self {
             Reason::Disconnect => "disconnect",
             Reason::Timeout => "timeout",
+            Reason::Denied => "denied",
         }
     }
 }
@@ -95,6 +98,17 @@ impl Slot {
         self.pending = Vec::new();
         self.pending_throttle = None;
         self.remote_disconnect = false;
+    }
+
+    /// Ended from outside ENet (netcode ended the secure connection under it): the generation
+    /// the disconnect event belongs to, or None when Lua knows no connection here.
+    pub fn end_outside(&mut self) -> Option<u64> {
+        if self.phase == Phase::Free {
+            return None;
+        }
+        let generation = self.generation;
+        self.finish();
+        Some(generation)
     }
 
     /// `host_connect` took this slot (ENet only hands out slots whose peer is disconnected).

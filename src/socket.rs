@@ -3,7 +3,8 @@
 //! The stock `impl Socket for UdpSocket` turns any send error (one unreachable peer) into a
 //! `service()` error that stalls the whole host, parses truncated datagrams, leaves buffers at
 //! the OS default and, on Windows, fails on ICMP-triggered `WSAECONNRESET`. This one counts those
-//! cases and carries on, as C ENet does.
+//! cases and carries on, as C ENet does. A secure host's datagrams pass through its
+//! `secure::link::Link` both ways (netcode 1.02 under ENet, docs/secure.md).
 
 use std::io::{self, ErrorKind};
 use std::mem::MaybeUninit;
@@ -14,6 +15,7 @@ use rusty_enet::{PacketReceived, SocketOptions, MTU_MAX};
 use socket2::{Domain, MaybeUninitSlice, Protocol, SockAddr, Socket, Type};
 
 use crate::address::canonical;
+use crate::secure::link::{Link, Outbound, Route};
 use crate::wire::{self, Verdict};
 
 const BUFFER_SIZE: usize = 256 * 1024;
@@ -53,6 +55,8 @@ pub struct EnetSocket {
     pub connect_seen: bool,
     /// Checksum, compression and packet-size settings the datagram filter needs.
     pub filter: wire::Filter,
+    /// netcode under ENet, on a secure server or a host with secure connections.
+    pub secure: Option<Box<Link>>,
 }
 
 impl EnetSocket {
@@ -90,6 +94,7 @@ impl EnetSocket {
             disconnects: Vec::new(),
             connect_ids: Vec::new(),
             filter: wire::Filter::default(),
+            secure: None,
         }
     }
 
@@ -127,6 +132,45 @@ impl EnetSocket {
             self.connect_ids.resize(slot + 1, 0);
         }
         self.connect_ids[slot] = id;
+    }
+
+    /// One datagram to the OS. A send error (an unreachable destination) is counted, not
+    /// returned: it must not stall every other peer; ENet's retransmission and timeout deal
+    /// with that peer alone.
+    fn transmit(&mut self, address: SocketAddr, data: &[u8]) -> usize {
+        let target = self.target(address);
+        match self.socket.send_to(data, &SockAddr::from(target)) {
+            Ok(n) => {
+                self.stats.datagrams_sent += 1;
+                self.stats.bytes_sent += n as u64;
+                n
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => 0,
+            Err(_) => {
+                self.stats.send_errors += 1;
+                data.len()
+            }
+        }
+    }
+
+    /// netcode's timers (requests, keep-alives, timeouts), run once per service pass.
+    pub fn secure_tick(&mut self) {
+        let Some(link) = self.secure.as_mut() else {
+            return;
+        };
+        for (to, d) in link.tick() {
+            self.transmit(to, &d);
+        }
+    }
+
+    /// ENet is done with the connection to `addr`: netcode's disconnect goes out.
+    pub fn secure_forget(&mut self, addr: SocketAddr) {
+        let Some(link) = self.secure.as_mut() else {
+            return;
+        };
+        for (to, d) in link.forget(addr) {
+            self.transmit(to, &d);
+        }
     }
 
     fn target(&self, addr: SocketAddr) -> SocketAddr {
@@ -175,23 +219,17 @@ impl rusty_enet::Socket for EnetSocket {
     }
 
     fn send(&mut self, address: SocketAddr, buffer: &[u8]) -> io::Result<usize> {
-        let target = self.target(address);
         let checksum = self.filter.checksum;
         wire::sent_connect_ids(buffer, checksum, |slot, id| self.note_connect_id(slot, id));
-        match self.socket.send_to(buffer, &SockAddr::from(target)) {
-            Ok(n) => {
-                self.stats.datagrams_sent += 1;
-                self.stats.bytes_sent += n as u64;
-                Ok(n)
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(0),
-            // One unreachable destination must not stall every other peer: count it and let
-            // ENet's retransmission and timeout logic deal with that peer alone.
-            Err(_) => {
-                self.stats.send_errors += 1;
-                Ok(buffer.len())
+        if let Some(link) = self.secure.as_mut() {
+            if let Outbound::Secure(datagrams) = link.send(address, buffer) {
+                for d in datagrams {
+                    self.transmit(address, &d);
+                }
+                return Ok(buffer.len());
             }
         }
+        Ok(self.transmit(address, buffer))
     }
 
     fn receive(
@@ -218,6 +256,28 @@ impl rusty_enet::Socket for EnetSocket {
                 self.stats.dropped_malformed += 1;
                 continue;
             };
+            let mut len = len;
+            if let Some(link) = self.secure.as_mut() {
+                let from = canonical(from);
+                match link.receive(from, &buffer[..len]) {
+                    Route::Plain => {}
+                    Route::Deliver(plain) => {
+                        // netcode's payload is smaller than the datagram that carried it.
+                        let Some(dest) = buffer.get_mut(..plain.len()) else {
+                            continue;
+                        };
+                        dest.copy_from_slice(&plain);
+                        len = plain.len();
+                    }
+                    Route::Reply(replies) => {
+                        for d in replies {
+                            self.transmit(from, &d);
+                        }
+                        continue;
+                    }
+                    Route::Done => continue,
+                }
+            }
             match self.filter.inspect(buffer, len) {
                 Verdict::Malformed => self.stats.dropped_malformed += 1,
                 Verdict::Accept {

@@ -204,7 +204,11 @@ local server = SERVER
 -- so under retransmission few get through there; the extra channel shows the plain case.
 local ALL = CHANNELS + 1
 local client = assert(enet.host_create(nil, 1, ALL))
-local cpeer = assert(client:connect({ host = "127.0.0.1", port = relay_port }, ALL))
+local token = rawget(_G, "SECURE_KEY") and assert(enet.connect_token({
+  private_key = SECURE_KEY, protocol_id = 7, client_id = 1, timeout = 60,
+  servers = { "127.0.0.1:" .. relay_port, "127.0.0.1:" .. SERVER:address().port },
+}))
+local cpeer = assert(client:connect({ host = "127.0.0.1", port = relay_port }, ALL, 0, token))
 -- At 20% loss each way a command and its acknowledgement both survive 64% of attempts;
 -- ENet gives up on a command unacknowledged for timeoutMinimum (5 s by default) after
 -- timeoutLimit doublings of its retransmit timer, which 8 losses in a row reach. Over tens
@@ -356,13 +360,21 @@ const FAULTS: Faults = Faults {
 /// unsequenced, client to server through the lossy relay. `throttle_off` sets the client's
 /// packet throttle deceleration to 0 once connected (ENet's throttle otherwise sheds most
 /// unreliable packets at the sender on a path this bad, and shrinks the reliable window).
-fn lossy_run(throttle_off: bool) -> Lossy {
+///
+/// `secure`: the same through netcode (the server a secure host, the client with a token that
+/// lists both the relay and the server, so each side finds its own address in it).
+fn lossy_run(throttle_off: bool, secure: bool) -> Lossy {
     let lua = lua();
     lua.globals().set("THROTTLE_OFF", throttle_off).unwrap();
+    if secure {
+        lua.globals().set("SECURE_KEY", "k".repeat(32)).unwrap();
+    }
     let server_port: u16 = chunk(
         &lua,
         "server",
-        "SERVER = assert(enet.host_create({ host = '127.0.0.1', port = 0 }, 4, 5)) \
+        "local options = rawget(_G, 'SECURE_KEY') \
+           and { secure = { private_key = SECURE_KEY, protocol_id = 7 } } \
+         SERVER = assert(enet.host_create({ host = '127.0.0.1', port = 0 }, 4, 5, 0, 0, options)) \
          return SERVER:address().port",
     );
     let seed = seed();
@@ -382,11 +394,12 @@ fn lossy_run(throttle_off: bool) -> Lossy {
     let stats = run.relay;
     let get = |k: &str| run.get(k);
     println!(
-        "lossy path (seed {seed:#x}, {}% loss, {}% duplication, 0-{} ms delay, throttle {}): \
+        "lossy path{} (seed {seed:#x}, {}% loss, {}% duplication, 0-{} ms delay, throttle {}): \
          relay received {} datagrams, dropped {}, duplicated {}, forwarded {}; \
          reliable {}/{} delivered in {} ms, duplicates {}, out of order {}; \
          unreliable sequenced {}/{} delivered ({}/{} on the channel without reliable \
          traffic), backwards {}; unsequenced {}/{} delivered, duplicates {}",
+        if secure { " in secure mode" } else { "" },
         FAULTS.loss_percent,
         FAULTS.duplicate_percent,
         FAULTS.max_delay_ms,
@@ -427,14 +440,20 @@ fn lossy_run(throttle_off: bool) -> Lossy {
 
 #[test]
 fn reliable_order_survives_loss_duplication_and_reordering() {
-    let run = lossy_run(false);
+    let run = lossy_run(false, false);
     // Unreliable traffic may be lost (and the default throttle sheds most of it), not vanish.
     assert!(run.get("unsequenced_received") > 0);
 }
 
 #[test]
+fn secure_mode_keeps_every_promise_through_loss_duplication_and_reordering() {
+    let run = lossy_run(false, true);
+    assert!(run.get("unsequenced_received") > 0);
+}
+
+#[test]
 fn unreliable_kinds_keep_their_promises_without_the_throttle() {
-    let run = lossy_run(true);
+    let run = lossy_run(true, false);
     // With 20% loss and no throttle, most unreliable packets on a channel without reliable
     // traffic, and most unsequenced ones, arrive.
     assert!(
