@@ -276,8 +276,13 @@ local PAD = "...."
 while now_ms() < deadline do
   -- Sender: a few messages of each kind per round, round-robin over the channels. Sends made
   -- while still connecting are queued by the module, so no need to wait for the handshake.
+  -- In secure mode the sender waits for the server's connect event: ENet drops data that
+  -- reaches a server still acknowledging the connect, unacknowledged, and a client that sent
+  -- 1 000 messages into that window backs its retransmission timers off for tens of seconds
+  -- (ENet's own behaviour, also in plain mode; the longer secure handshake makes the window
+  -- likelier: 9-120 s instead of 5-10 s here, docs/reliability.md).
   for _ = 1, 8 do
-    if r.reliable_sent < RELIABLE then
+    if r.reliable_sent < RELIABLE and (not rawget(_G, "SECURE_KEY") or speer) then
       local ch = r.reliable_sent % CHANNELS
       local rc, err = cpeer:send(ch, enet.packet_create("r:" .. ch .. ":" .. sent_per_channel[ch] + 1 .. PAD))
       if rc == 0 then
