@@ -6,13 +6,17 @@
 # a corrupted SHA-256 pin, which must fall back to cargo and still work (FALLBACK_LUAS, default
 # "lua5.4 luajit": one PUC Lua and LuaJIT; every extra one costs a release build).
 #
-# Also checks: `dist plan` (workflow in sync, exactly the 30 expected archives), each archive
-# holds its own flavour's binary, the dist/ packages match the root version, actionlint over
-# .github/workflows and shellcheck over the distribution scripts.
+# Also checks: `dist plan` (exactly the 30 expected archives), the release workflow in sync
+# (ci/dist-generate.sh --check), the licence notices in sync (ci/dist-licenses.sh --check), each
+# archive holds its own flavour's stripped binary and the licences, the glibc check, the dist/
+# packages match the root version, actionlint over .github/workflows and shellcheck over the
+# distribution scripts, the back-end's unit tests and the publish step's tests, and README's
+# Debian command as written.
 #
 # Usage: bash ci/dist-local-test.sh        (ci/suites.d/dist.sh runs it; ends "N passed, N failed")
-# Needs: dist (cargo-dist 0.34; installed with cargo if missing), luarocks and the Lua headers
-# (installed with apt if missing and running as root), python3.
+# Needs: dist (cargo-dist 0.34) and cargo-about (both installed with cargo if missing),
+# luarocks and the Lua headers (installed with apt if missing and running as root), python3,
+# root and unshare for the README check.
 # shellcheck disable=SC2317 # functions here run through check()
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -107,11 +111,19 @@ for spec in rockspecs/*.rockspec; do
   check "luarocks lint $spec" luarocks lint "$spec"
 done
 
-# `dist plan` fails when .github/workflows/release.yml is stale, so this also checks it is in sync.
 mkdir -p "$WORK"
 plan_ok=true
 dist plan --output-format=json >"$WORK/plan.json" 2>"$WORK/plan.err" || plan_ok=false
-check "dist plan (release workflow in sync)" $plan_ok
+check "dist plan" $plan_ok
+# allow-dirty = ["ci"] stops `dist plan` comparing the workflow; this compares it instead.
+check "release workflow is dist generate + ci/dist-generate.sh's edits (in sync)" bash ci/dist-generate.sh --check
+check "pr-run-mode upload: pull requests on the release path build and smoke-test" \
+  bash -c "python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))[\"ci\"][\"github\"][\"pr_run_mode\"] != \"upload\")' '$WORK/plan.json'"
+check "aarch64 Linux builds in the manylinux_2_28_aarch64 container" \
+  bash -c "grep -q 'quay.io/pypa/manylinux_2_28_aarch64' '$WORK/plan.json'"
+t0=$(date +%s)
+check "THIRD-PARTY-LICENSES.txt matches Cargo.lock (ci/dist-licenses.sh --check)" bash ci/dist-licenses.sh --check
+echo "licence notices: $(($(date +%s) - t0))s"
 [ "$plan_ok" = true ] || cat "$WORK/plan.err"
 dist plan 2>/dev/null | sed -n '1,200p' >"$WORK/plan.txt"
 expected_plan() {
