@@ -25,7 +25,7 @@ git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do
   [ -e "$f" ] && printf '%s\0' "$f"
 done | tar --null -T - -cf - | tar -xf - -C "$work"
 sed -i '/^allow-dirty = /d' "$work/dist-workspace.toml"
-(cd "$work" && dist generate --mode=ci >/dev/null)
+(cd "$work" && dist generate --mode=ci >/dev/null 2>&1) || { echo "dist-generate: dist generate failed" >&2; (cd "$work" && dist generate --mode=ci); exit 1; }
 
 python3 - "$work/.github/workflows/release.yml" "$work/release.yml" <<'EOF'
 import sys

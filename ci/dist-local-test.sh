@@ -121,9 +121,15 @@ check "pr-run-mode upload: pull requests on the release path build and smoke-tes
   bash -c "python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))[\"ci\"][\"github\"][\"pr_run_mode\"] != \"upload\")' '$WORK/plan.json'"
 check "aarch64 Linux builds in the manylinux_2_28_aarch64 container" \
   bash -c "grep -q 'quay.io/pypa/manylinux_2_28_aarch64' '$WORK/plan.json'"
-t0=$(date +%s)
-check "THIRD-PARTY-LICENSES.txt matches Cargo.lock (ci/dist-licenses.sh --check)" bash ci/dist-licenses.sh --check
-echo "licence notices: $(($(date +%s) - t0))s"
+check "THIRD-PARTY-LICENSES.txt lists exactly the crates cargo tree links (ci/dist-licenses.sh --check-crates)" \
+  bash ci/dist-licenses.sh --check-crates
+# The byte-for-byte regeneration needs cargo-about, which CI here does not build (10-16 min);
+# GitHub's lint job runs it. Where it is installed, it runs here too.
+if cargo about --version >/dev/null 2>&1; then
+  check "THIRD-PARTY-LICENSES.txt regenerates unchanged (ci/dist-licenses.sh --check)" bash ci/dist-licenses.sh --check
+else
+  echo "NOT RUN: ci/dist-licenses.sh --check (cargo-about not installed; not counted)"
+fi
 [ "$plan_ok" = true ] || cat "$WORK/plan.err"
 dist plan 2>/dev/null | sed -n '1,200p' >"$WORK/plan.txt"
 expected_plan() {
