@@ -3,8 +3,8 @@
 # the licences of the crates linked into the release libraries, generated from Cargo.lock by
 # cargo-about (settings and template: dist/about.toml, dist/about.hbs) and committed.
 #   bash ci/dist-licenses.sh                 regenerate it (run after changing dependencies)
-#   bash ci/dist-licenses.sh --check-crates  its crate list is exactly what `cargo tree` says
-#                                            the release libraries link on the five targets
+#   bash ci/dist-licenses.sh --check-crates  its crate list has every crate, at its version,
+#                                            that `cargo tree` says the release libraries link
 #                                            (seconds, no cargo-about: the dist suite runs it)
 #   bash ci/dist-licenses.sh --check         regenerate and compare byte for byte (needs
 #                                            cargo-about; test.yml's lint job runs it)
@@ -18,21 +18,22 @@ export PATH=$HOME/.cargo/bin:$PATH
 mode=${1:-}
 
 if [ "$mode" = --check-crates ]; then
-  # The flavour packages all link the same crates; lua54's stands for all six. Workspace
-  # crates (module-enet itself) are in neither list.
+  # The flavour packages all link the same crates; lua54's stands for all six. Every crate
+  # `cargo tree` says they link on the five targets (workspace crates aside) must be listed at
+  # its exact version. Listing more is harmless (cargo-about's target filter keeps e.g.
+  # windows_x86_64_gnu); a removed crate is caught by --check.
   targets=()
   for t in "${TARGETS[@]}"; do targets+=(--target "$t"); done
-  cargo tree --locked --offline -q -p module-enet-lua54 -e normal "${targets[@]}" --prefix none --format '{p}' \
-    | grep -v ' (/' | sed 's/ v\([^ ]*\).*/ \1/' | sort -u >"${TMPDIR:-/tmp}/linked.$$"
-  sed -n 's/^  \([^ ]*\) \([^ ]*\) (.*)$/\1 \2/p' THIRD-PARTY-LICENSES.txt | sort -u >"${TMPDIR:-/tmp}/listed.$$"
-  if diff -u "${TMPDIR:-/tmp}/listed.$$" "${TMPDIR:-/tmp}/linked.$$"; then
-    echo "dist-licenses: THIRD-PARTY-LICENSES.txt lists the $(wc -l <"${TMPDIR:-/tmp}/linked.$$") crates the libraries link"
-    rm -f "${TMPDIR:-/tmp}/linked.$$" "${TMPDIR:-/tmp}/listed.$$"
-  else
-    echo "dist-licenses: THIRD-PARTY-LICENSES.txt is stale (- listed, + linked): run bash ci/dist-licenses.sh" >&2
-    rm -f "${TMPDIR:-/tmp}/linked.$$" "${TMPDIR:-/tmp}/listed.$$"
+  linked=$(cargo tree --locked --offline -q -p module-enet-lua54 -e normal "${targets[@]}" --prefix none --format '{p}' \
+    | grep -v ' (/' | sed 's/ v\([^ ]*\).*/ \1/' | sort -u)
+  listed=$(sed -n 's/^  \([^ ]*\) \([^ ]*\) (.*)$/\1 \2/p' THIRD-PARTY-LICENSES.txt | sort -u)
+  missing=$(comm -23 <(printf '%s\n' "$linked") <(printf '%s\n' "$listed"))
+  if [ -n "$missing" ]; then
+    echo "dist-licenses: THIRD-PARTY-LICENSES.txt lacks linked crates (run bash ci/dist-licenses.sh):" >&2
+    while IFS= read -r line; do [ -n "$line" ] && echo "  $line" >&2; done <<<"$missing"
     exit 1
   fi
+  echo "dist-licenses: THIRD-PARTY-LICENSES.txt lists all $(printf '%s\n' "$linked" | wc -l) crates the libraries link"
   exit 0
 fi
 
@@ -42,6 +43,7 @@ if ! cargo about --version 2>/dev/null | grep -q "$ABOUT_VERSION"; then
 fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
+# --offline: licence texts come from the crates' own files (same result here and on GitHub).
 cargo about generate --locked --offline -c dist/about.toml -m dist/lua54/Cargo.toml dist/about.hbs -o "$out"
 if [ "$mode" = --check ]; then
   if cmp -s "$out" THIRD-PARTY-LICENSES.txt; then
