@@ -34,6 +34,8 @@ LUAS=(lua5.1:lua51:5.1 lua5.2:lua52:5.2 lua5.3:lua53:5.3 lua5.4:lua54:5.4 luajit
 WORK=$ROOT/target/dist-test
 TOOLS=$ROOT/target/dist-tools
 VERSION=$(root_version)
+# The rockspec version (0.2.0-rc.1 -> 0.2.0rc1); the module itself reports VERSION.
+ROCK_VERSION=$(python3 ci/dist-render-rockspec.py --luarocks-version "$VERSION")
 started=$(date +%s)
 
 passed=0
@@ -259,7 +261,7 @@ URL=$server_url
 check "render release rockspecs" python3 ci/dist-render-rockspec.py --checksums "$SERVE/release" \
   --targets "$TRIPLE" --verify --version "$VERSION" --base-url "$URL/release" \
   --source-url "$URL/$src.tar.gz" --source-dir "$src" --out-dir "$SERVE/rocks"
-SPEC=$SERVE/rocks/module-enet-$VERSION-1.rockspec
+SPEC=$SERVE/rocks/module-enet-$ROCK_VERSION-1.rockspec
 partial=$WORK/partial
 rm -rf "$partial"; mkdir -p "$partial"
 cp "$SERVE"/release/*.sha256 "$partial/"
@@ -269,13 +271,13 @@ check "render refuses a release with a .sha256 missing" \
 check "render refuses a release missing other targets' archives" \
   bash -c "! python3 ci/dist-render-rockspec.py --checksums '$SERVE/release' --out-dir '$partial/out' 2>/dev/null"
 check "rendered rockspec pins 6 archives" test "$(grep -c 'sha256 = "' "$SPEC")" -eq 6
-check "rendered rockspecs pass luarocks lint" bash -c "luarocks lint '$SPEC' && luarocks lint '$SERVE/rocks/luarocks-build-module-enet-$VERSION-1.rockspec'"
-cp "$SERVE/rocks/luarocks-build-module-enet-$VERSION-1.rockspec" "$SERVE/rocks-corrupt/"
+check "rendered rockspecs pass luarocks lint" bash -c "luarocks lint '$SPEC' && luarocks lint '$SERVE/rocks/luarocks-build-module-enet-$ROCK_VERSION-1.rockspec'"
+cp "$SERVE/rocks/luarocks-build-module-enet-$ROCK_VERSION-1.rockspec" "$SERVE/rocks-corrupt/"
 # Flip the first hex digit of every pin: each flavour's download then fails verification.
 python3 -c 'import re,sys; print(re.sub(r"sha256 = \"([0-9a-f])", lambda m: "sha256 = \"" + ("1" if m.group(1) == "0" else "0"), sys.stdin.read()), end="")' \
-  <"$SPEC" >"$SERVE/rocks-corrupt/module-enet-$VERSION-1.rockspec"
+  <"$SPEC" >"$SERVE/rocks-corrupt/module-enet-$ROCK_VERSION-1.rockspec"
 check "corrupted rockspec differs only in the pins" \
-  test "$(diff "$SPEC" "$SERVE/rocks-corrupt/module-enet-$VERSION-1.rockspec" | grep -c '^>')" -eq 6
+  test "$(diff "$SPEC" "$SERVE/rocks-corrupt/module-enet-$ROCK_VERSION-1.rockspec" | grep -c '^>')" -eq 6
 for d in rocks rocks-corrupt; do
   luarocks-admin make-manifest "$SERVE/$d" >/dev/null 2>&1 || fail "luarocks-admin make-manifest $d"
 done
@@ -303,10 +305,10 @@ install_one() { # install_one MODE INTERP FLAVOUR V
   rm -rf "$tree"
   t0=$(date +%s)
   if [ "$mode" = prebuilt ]; then
-    MODULE_ENET_REQUIRE_PREBUILT=1 luarocks_for "$interp" "$v" "$tree" install --only-server="$server" module-enet "$VERSION" >"$log" 2>&1
+    MODULE_ENET_REQUIRE_PREBUILT=1 luarocks_for "$interp" "$v" "$tree" install --only-server="$server" module-enet "$ROCK_VERSION" >"$log" 2>&1
   else
     server=$URL/rocks-corrupt
-    CARGO_TARGET_DIR=$WORK/fallback-target luarocks_for "$interp" "$v" "$tree" install --only-server="$server" module-enet "$VERSION" >"$log" 2>&1
+    CARGO_TARGET_DIR=$WORK/fallback-target luarocks_for "$interp" "$v" "$tree" install --only-server="$server" module-enet "$ROCK_VERSION" >"$log" 2>&1
   fi
   local status=$? secs=$(($(date +%s) - t0))
   local so=$tree/lib/lua/$v/module_enet.so
@@ -348,11 +350,11 @@ readme_cmd() { # readme_cmd LOG [hide-headers]
     if [ -n "$2" ]; then mount -t tmpfs tmpfs /usr/include/lua5.4; fi
     export HOME=/usr/local/home; mkdir -p "$HOME"
     cd "$HOME"
-    luarocks --lua-version=5.4 install --only-server="$1" module-enet "$3"
+    luarocks --lua-version=5.4 install --only-server="$1" module-enet
     env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4 lua5.4 \
       -e "local m = require(\"module_enet\") io.write(\"required \", m.VERSION, \" from \", package.searchpath(\"module_enet\", package.cpath), \"\\n\")" \
-      "$4/examples/loopback.lua"
-  ' readme "$URL/rocks" "$hide" "$VERSION" "$ROOT" >"$1" 2>&1
+      "$3/examples/loopback.lua"
+  ' readme "$URL/rocks" "$hide" "$ROOT" >"$1" 2>&1
 }
 if command -v unshare >/dev/null && [ "$(id -u)" -eq 0 ]; then
   readme_cmd "$WORK/readme-debian.log"
