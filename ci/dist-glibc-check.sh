@@ -21,20 +21,20 @@ for archive in "$@"; do
   tar -xzf "$archive" -C "$d"
   libs=$(find "$d" -name '*.so' -type f)
   if [ -z "$libs" ]; then
-    echo "FAIL $(basename "$archive"): no .so inside" >&2; status=1; continue
+    echo "no library: $(basename "$archive") has no .so inside" >&2; status=1; continue
   fi
   for lib in $libs; do
     # The version-needs section lists every GLIBC_x.y the library asks the loader for.
     highest=$(readelf -W -V "$lib" | grep -o 'Name: GLIBC_[0-9.]*' | sed 's/Name: GLIBC_//' | sort -V | tail -1)
     if [ -z "$highest" ]; then
-      echo "FAIL $(basename "$archive"): $(basename "$lib") needs no GLIBC_ version (not a glibc build?)" >&2
+      echo "no glibc: $(basename "$archive"): $(basename "$lib") needs no GLIBC_ version (not a glibc build?)" >&2
       status=1; continue
     fi
     symbols=$(readelf -W --dyn-syms "$lib" | grep -o "[A-Za-z0-9_]*@GLIBC_$highest\b" | sed 's/@.*//' | sort -u | head -5 | tr '\n' ' ')
     if [ "$(printf '%s\n%s\n' "$highest" "$floor" | sort -V | tail -1)" = "$floor" ]; then
       echo "ok   $(basename "$archive"): GLIBC_$highest <= $floor"
     else
-      echo "FAIL $(basename "$archive"): needs GLIBC_$highest > floor $floor (${symbols% })" >&2
+      echo "too new: $(basename "$archive") needs GLIBC_$highest > floor $floor (${symbols% })" >&2
       status=1
     fi
   done
