@@ -10,13 +10,23 @@ flavour_of() {
 # Windows runners have python, not always python3; luarocks may be a .bat that bash cannot run
 # without cmd.
 py() { if command -v python3 >/dev/null 2>&1; then python3 "$@"; else python "$@"; fi; }
+# Every LuaRocks call goes through lr / lr_admin. Git Bash exports MSYSTEM=MINGW64, and with it
+# (and no VCINSTALLDIR) LuaRocks 3.13 takes the machine for MSYS2 and reads $HOME/.luarocks
+# instead of %APPDATA%\luarocks, where the setup action wrote its configuration: the install
+# then finds no Lua. Without MSYSTEM it reads the right one. Elsewhere MSYSTEM is not set.
 lr() {
-  if command -v luarocks >/dev/null 2>&1; then luarocks "$@";
-  else cmd //c luarocks.bat "$@"; fi
+  if command -v luarocks >/dev/null 2>&1; then env -u MSYSTEM luarocks "$@";
+  else env -u MSYSTEM cmd //c luarocks.bat "$@"; fi
 }
 lr_admin() {
-  if command -v luarocks-admin >/dev/null 2>&1; then luarocks-admin "$@";
-  else cmd //c luarocks-admin.bat "$@"; fi
+  if command -v luarocks-admin >/dev/null 2>&1; then env -u MSYSTEM luarocks-admin "$@";
+  else env -u MSYSTEM cmd //c luarocks-admin.bat "$@"; fi
+}
+
+# native_path PATH: the path as the native Windows programs (lua.exe) read it, C:/...; as is
+# elsewhere.
+native_path() {
+  if command -v cygpath >/dev/null 2>&1; then cygpath -m "$1"; else printf '%s\n' "$1"; fi
 }
 
 # On Windows, mlua links the module to lua5X.dll by name (raw-dylib) unless told the import

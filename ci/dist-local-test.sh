@@ -6,13 +6,17 @@
 # a corrupted SHA-256 pin, which must fall back to cargo and still work (FALLBACK_LUAS, default
 # "lua5.4 luajit": one PUC Lua and LuaJIT; every extra one costs a release build).
 #
-# Also checks: `dist plan` (workflow in sync, exactly the 30 expected archives), each archive
-# holds its own flavour's binary, the dist/ packages match the root version, actionlint over
-# .github/workflows and shellcheck over the distribution scripts.
+# Also checks: `dist plan` (exactly the 30 expected archives), the release workflow in sync
+# (ci/dist-generate.sh --check), the licence notices in sync (ci/dist-licenses.sh --check), each
+# archive holds its own flavour's stripped binary and the licences, the glibc check, the dist/
+# packages match the root version, actionlint over .github/workflows and shellcheck over the
+# distribution scripts, the back-end's unit tests and the publish step's tests, and README's
+# Debian command as written.
 #
 # Usage: bash ci/dist-local-test.sh        (ci/suites.d/dist.sh runs it; ends "N passed, N failed")
-# Needs: dist (cargo-dist 0.34; installed with cargo if missing), luarocks and the Lua headers
-# (installed with apt if missing and running as root), python3.
+# Needs: dist (cargo-dist 0.34) and cargo-about (both installed with cargo if missing),
+# luarocks and the Lua headers (installed with apt if missing and running as root), python3,
+# root and unshare for the README check.
 # shellcheck disable=SC2317 # functions here run through check()
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -30,6 +34,8 @@ LUAS=(lua5.1:lua51:5.1 lua5.2:lua52:5.2 lua5.3:lua53:5.3 lua5.4:lua54:5.4 luajit
 WORK=$ROOT/target/dist-test
 TOOLS=$ROOT/target/dist-tools
 VERSION=$(root_version)
+# The rockspec version (0.2.0-rc.1 -> 0.2.0rc1); the module itself reports VERSION.
+ROCK_VERSION=$(python3 ci/dist-render-rockspec.py --luarocks-version "$VERSION")
 started=$(date +%s)
 
 passed=0
@@ -77,16 +83,55 @@ check "cargo-dist $DIST_VERSION available" bash -c "dist --version | grep -q '$D
 phase "static checks"
 check "dist/ packages match Cargo.toml (ci/dist-wrappers.sh --check)" bash ci/dist-wrappers.sh --check
 check "actionlint + shellcheck (ci/dist-lint.sh)" bash ci/dist-lint.sh
-check "luacheck build back-end" luacheck --no-color -q luarocks/build/module-enet.lua
+check "luacheck build back-end and its tests" luacheck --no-color -q luarocks/
+
+# The back-end runs inside LuaRocks on whatever Lua LuaRocks runs on: its unit tests (every OS
+# x Lua against stand-ins for LuaRocks) run under each interpreter here.
+count_summary() { # count_summary NAME LOG PASSED-REGEX FAILED-REGEX STATUS
+  local p f
+  p=$(grep -Eo "$3" "$2" | tail -1 | grep -Eo '^[0-9]+')
+  f=$(grep -Eo "$4" "$2" | tail -1 | grep -Eo '^[0-9]+')
+  p=${p:-0}; f=${f:-0}
+  if [ "$5" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  passed=$((passed + p)); failed=$((failed + f))
+  if [ "$f" -gt 0 ]; then failures+=("$1"); tail -40 "$2"; fi
+  echo "$1: $p passed, $f failed"
+}
+mkdir -p "$WORK"
+for interp in lua5.1 lua5.2 lua5.3 lua5.4 luajit; do
+  "$interp" /usr/bin/busted -o utfTerminal luarocks/spec >"$WORK/backend-$interp.log" 2>&1
+  status=$?
+  # busted counts failures and errors apart; both are failures here.
+  bad=$(sed -n 's/.* \([0-9][0-9]*\) failures\{0,1\} \/ \([0-9][0-9]*\) errors\{0,1\}.*/\1 \2/p' "$WORK/backend-$interp.log" \
+    | tail -1 | awk '{print $1 + $2}')
+  echo "${bad:-0} bad" >>"$WORK/backend-$interp.log"
+  count_summary "back-end unit tests under $interp" "$WORK/backend-$interp.log" '[0-9]+ successes' '[0-9]+ bad' "$status"
+done
+bash ci/dist-publish-test.sh >"$WORK/publish-test.log" 2>&1
+count_summary "release script tests (ci/dist-publish-test.sh)" "$WORK/publish-test.log" '[0-9]+ passed' '[0-9]+ failed' $?
 for spec in rockspecs/*.rockspec; do
   check "luarocks lint $spec" luarocks lint "$spec"
 done
 
-# `dist plan` fails when .github/workflows/release.yml is stale, so this also checks it is in sync.
 mkdir -p "$WORK"
 plan_ok=true
 dist plan --output-format=json >"$WORK/plan.json" 2>"$WORK/plan.err" || plan_ok=false
-check "dist plan (release workflow in sync)" $plan_ok
+check "dist plan" $plan_ok
+# allow-dirty = ["ci"] stops `dist plan` comparing the workflow; this compares it instead.
+check "release workflow is dist generate + ci/dist-generate.sh's edits (in sync)" bash ci/dist-generate.sh --check
+check "pr-run-mode upload: pull requests on the release path build and smoke-test" \
+  bash -c "python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))[\"ci\"][\"github\"][\"pr_run_mode\"] != \"upload\")' '$WORK/plan.json'"
+check "aarch64 Linux builds in the manylinux_2_28_aarch64 container" \
+  bash -c "grep -q 'quay.io/pypa/manylinux_2_28_aarch64' '$WORK/plan.json'"
+check "THIRD-PARTY-LICENSES.txt lists every crate cargo tree links, at its version (ci/dist-licenses.sh --check-crates)" \
+  bash ci/dist-licenses.sh --check-crates
+# The byte-for-byte regeneration needs cargo-about, which CI here does not build (10-16 min);
+# GitHub's lint job runs it. Where it is installed, it runs here too.
+if cargo about --version >/dev/null 2>&1; then
+  check "THIRD-PARTY-LICENSES.txt regenerates unchanged (ci/dist-licenses.sh --check)" bash ci/dist-licenses.sh --check
+else
+  echo "NOT RUN: ci/dist-licenses.sh --check (cargo-about not installed; not counted)"
+fi
 [ "$plan_ok" = true ] || cat "$WORK/plan.err"
 dist plan 2>/dev/null | sed -n '1,200p' >"$WORK/plan.txt"
 expected_plan() {
@@ -163,6 +208,42 @@ for flavour in lua51 lua52 lua53; do
 done
 check "lua54 archive does not load in lua5.1" bash -c "! lua5.1 '$probe' '${LIB[lua54]}' >/dev/null 2>&1"
 
+# Not loaded here: the lua55 archive (Debian 12 has no lua5.5 binary; its imports are checked
+# above, and the Lua 5.5 build is tested on an embedded 5.5 by ci/test.sh).
+
+# What every archive carries besides the library: the licence and the third-party notices, and
+# a stripped library (profile.dist strip = true).
+for f in "${FLAVOURS[@]}"; do
+  a=target/distrib/module-enet-$f-$TRIPLE.tar.gz
+  check "archive $f carries LICENSE and THIRD-PARTY-LICENSES.txt" \
+    bash -c "tar -tzf '$a' | grep -q '/LICENSE\$' && tar -tzf '$a' | grep -q '/THIRD-PARTY-LICENSES.txt\$'"
+  check "archive $f: library stripped ($(stat -c %s "${LIB[$f]}") bytes)" \
+    bash -c "! readelf -S '${LIB[$f]}' | grep -q '\.symtab'"
+done
+
+# glibc floor (ci/dist-glibc-check.sh, which gates releases built on manylinux_2_28). These
+# archives are built on this machine's glibc, above the floor, so here the check must fail
+# them and name the version; the pass side is shown on a library made to need only old symbols.
+glibc_here=$(ldd --version | head -1 | grep -Eo '[0-9]+\.[0-9]+$')
+bash ci/dist-glibc-check.sh --floor 2.28 target/distrib/module-enet-*-"$TRIPLE".tar.gz >"$WORK/glibc.log" 2>&1
+glibc_status=$?
+cat "$WORK/glibc.log"
+highest=$(grep -Eo 'GLIBC_[0-9.]+' "$WORK/glibc.log" | sort -uV | tail -1)
+check "glibc check fails this machine's archives (glibc $glibc_here) at floor 2.28: need ${highest:-?}" \
+  bash -c "[ $glibc_status -ne 0 ] && [ \$(grep -c '^too new: .* needs GLIBC_' '$WORK/glibc.log') -eq 6 ]"
+check "glibc check passes the same archives at floor $glibc_here" \
+  bash ci/dist-glibc-check.sh --floor "$glibc_here" target/distrib/module-enet-*-"$TRIPLE".tar.gz
+old_so=$WORK/glibc-old/lib
+rm -rf "$WORK/glibc-old"; mkdir -p "$old_so"
+printf '#include <string.h>\nsize_t old_only(const char *s) { return strlen(s); }\n' >"$WORK/glibc-old/old.c"
+if cc -shared -fPIC -o "$old_so/libold.so" "$WORK/glibc-old/old.c" 2>"$WORK/glibc-old/cc.log" \
+  && tar -czf "$WORK/glibc-old/old.tar.gz" -C "$WORK/glibc-old" lib; then
+  check "glibc check passes a library that needs only GLIBC_2.2.5 at floor 2.28" \
+    bash ci/dist-glibc-check.sh --floor 2.28 "$WORK/glibc-old/old.tar.gz"
+else
+  fail "glibc check: cannot build the old-symbols library"; cat "$WORK/glibc-old/cc.log"
+fi
+
 # --- Serve a release and a rocks server from 127.0.0.1 --------------------------------------
 phase "local release server"
 SERVE=$WORK/serve
@@ -180,7 +261,7 @@ URL=$server_url
 check "render release rockspecs" python3 ci/dist-render-rockspec.py --checksums "$SERVE/release" \
   --targets "$TRIPLE" --verify --version "$VERSION" --base-url "$URL/release" \
   --source-url "$URL/$src.tar.gz" --source-dir "$src" --out-dir "$SERVE/rocks"
-SPEC=$SERVE/rocks/module-enet-$VERSION-1.rockspec
+SPEC=$SERVE/rocks/module-enet-$ROCK_VERSION-1.rockspec
 partial=$WORK/partial
 rm -rf "$partial"; mkdir -p "$partial"
 cp "$SERVE"/release/*.sha256 "$partial/"
@@ -190,13 +271,13 @@ check "render refuses a release with a .sha256 missing" \
 check "render refuses a release missing other targets' archives" \
   bash -c "! python3 ci/dist-render-rockspec.py --checksums '$SERVE/release' --out-dir '$partial/out' 2>/dev/null"
 check "rendered rockspec pins 6 archives" test "$(grep -c 'sha256 = "' "$SPEC")" -eq 6
-check "rendered rockspecs pass luarocks lint" bash -c "luarocks lint '$SPEC' && luarocks lint '$SERVE/rocks/luarocks-build-module-enet-$VERSION-1.rockspec'"
-cp "$SERVE/rocks/luarocks-build-module-enet-$VERSION-1.rockspec" "$SERVE/rocks-corrupt/"
+check "rendered rockspecs pass luarocks lint" bash -c "luarocks lint '$SPEC' && luarocks lint '$SERVE/rocks/luarocks-build-module-enet-$ROCK_VERSION-1.rockspec'"
+cp "$SERVE/rocks/luarocks-build-module-enet-$ROCK_VERSION-1.rockspec" "$SERVE/rocks-corrupt/"
 # Flip the first hex digit of every pin: each flavour's download then fails verification.
 python3 -c 'import re,sys; print(re.sub(r"sha256 = \"([0-9a-f])", lambda m: "sha256 = \"" + ("1" if m.group(1) == "0" else "0"), sys.stdin.read()), end="")' \
-  <"$SPEC" >"$SERVE/rocks-corrupt/module-enet-$VERSION-1.rockspec"
+  <"$SPEC" >"$SERVE/rocks-corrupt/module-enet-$ROCK_VERSION-1.rockspec"
 check "corrupted rockspec differs only in the pins" \
-  test "$(diff "$SPEC" "$SERVE/rocks-corrupt/module-enet-$VERSION-1.rockspec" | grep -c '^>')" -eq 6
+  test "$(diff "$SPEC" "$SERVE/rocks-corrupt/module-enet-$ROCK_VERSION-1.rockspec" | grep -c '^>')" -eq 6
 for d in rocks rocks-corrupt; do
   luarocks-admin make-manifest "$SERVE/$d" >/dev/null 2>&1 || fail "luarocks-admin make-manifest $d"
 done
@@ -224,10 +305,10 @@ install_one() { # install_one MODE INTERP FLAVOUR V
   rm -rf "$tree"
   t0=$(date +%s)
   if [ "$mode" = prebuilt ]; then
-    MODULE_ENET_REQUIRE_PREBUILT=1 luarocks_for "$interp" "$v" "$tree" install --only-server="$server" module-enet "$VERSION" >"$log" 2>&1
+    MODULE_ENET_REQUIRE_PREBUILT=1 luarocks_for "$interp" "$v" "$tree" install --only-server="$server" module-enet "$ROCK_VERSION" >"$log" 2>&1
   else
     server=$URL/rocks-corrupt
-    CARGO_TARGET_DIR=$WORK/fallback-target luarocks_for "$interp" "$v" "$tree" install --only-server="$server" module-enet "$VERSION" >"$log" 2>&1
+    CARGO_TARGET_DIR=$WORK/fallback-target luarocks_for "$interp" "$v" "$tree" install --only-server="$server" module-enet "$ROCK_VERSION" >"$log" 2>&1
   fi
   local status=$? secs=$(($(date +%s) - t0))
   local so=$tree/lib/lua/$v/module_enet.so
@@ -255,6 +336,37 @@ for entry in "${LUAS[@]}"; do
   IFS=: read -r interp flavour v <<<"$entry"
   install_one prebuilt "$interp" "$flavour" "$v"
 done
+
+# README's Debian/Ubuntu command, as written (apt's LuaRocks 3.8, system tree, no LUA_PATH),
+# plus --only-server for this machine's rocks server. It runs in a mount namespace whose
+# /usr/local (the system tree) is a fresh tmpfs, so it leaves nothing behind; the same command
+# with liblua5.4-dev's headers hidden must fail on lua.h, as README says.
+readme_cmd() { # readme_cmd LOG [hide-headers]
+  local hide=${2:-}
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  unshare --mount --propagation private bash -c '
+    set -e
+    mount -t tmpfs tmpfs /usr/local
+    if [ -n "$2" ]; then mount -t tmpfs tmpfs /usr/include/lua5.4; fi
+    export HOME=/usr/local/home; mkdir -p "$HOME"
+    cd "$HOME"
+    luarocks --lua-version=5.4 install --only-server="$1" module-enet
+    env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4 lua5.4 \
+      -e "local m = require(\"module_enet\") io.write(\"required \", m.VERSION, \" from \", package.searchpath(\"module_enet\", package.cpath), \"\\n\")" \
+      "$3/examples/loopback.lua"
+  ' readme "$URL/rocks" "$hide" "$ROOT" >"$1" 2>&1
+}
+if command -v unshare >/dev/null && [ "$(id -u)" -eq 0 ]; then
+  readme_cmd "$WORK/readme-debian.log"
+  check "README Debian command: luarocks --lua-version=5.4 install module-enet (prebuilt, in /usr/local)" \
+    bash -c "grep -q 'installed the prebuilt lua54-$TRIPLE library' '$WORK/readme-debian.log' && grep -qx 'required $VERSION from /usr/local/lib/lua/5.4/module_enet.so' '$WORK/readme-debian.log' && grep -qx 'loopback OK' '$WORK/readme-debian.log'"
+  grep -qx 'loopback OK' "$WORK/readme-debian.log" || tail -30 "$WORK/readme-debian.log"
+  readme_cmd "$WORK/readme-debian-noheaders.log" hide
+  check "README Debian command without liblua5.4-dev fails on the Lua headers (LuaRocks 3.8 checks before the back-end)" \
+    bash -c "! grep -q 'loopback OK' '$WORK/readme-debian-noheaders.log' && grep -q 'Failed finding Lua header files' '$WORK/readme-debian-noheaders.log'"
+else
+  fail "README Debian command (needs root and unshare for a private /usr/local)"
+fi
 
 phase "luarocks install with corrupted SHA-256 (fallback: $FALLBACK_LUAS)"
 for entry in "${LUAS[@]}"; do

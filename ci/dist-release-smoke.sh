@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 . ci/dist-common.sh
 artifacts=$(cd "$1" && pwd)
 version=$(root_version)
+rock_version=$(py ci/dist-render-rockspec.py --luarocks-version "$version")
 flavour=$(flavour_of lua)
 echo "Lua: $(lua -v 2>&1) -> flavour $flavour, module-enet $version"
 
@@ -27,7 +28,7 @@ py ci/dist-render-rockspec.py --checksums "$serve/release" --verify --version "$
   --source-dir "module-enet-$version" --out-dir "$serve/rocks"
 lr_admin make-manifest "$serve/rocks"
 
-MODULE_ENET_REQUIRE_PREBUILT=1 lr install --only-server="$server_url/rocks" module-enet "$version" 2>&1 | tee "$serve/install.log"
+MODULE_ENET_REQUIRE_PREBUILT=1 lr install --only-server="$server_url/rocks" module-enet "$rock_version" 2>&1 | tee "$serve/install.log"
 grep -q "installed the prebuilt $flavour-" "$serve/install.log"
 out=$(lua -e 'local m = require("module_enet") io.write("required ", m.VERSION, "\n")' examples/loopback.lua)
 echo "$out"

@@ -3,10 +3,14 @@
 
     python3 ci/dist-render-rockspec.py --checksums DIR --out-dir OUT [--version 0.1.0]
         [--base-url URL] [--source-url URL] [--source-dir NAME] [--targets T1,T2] [--verify]
+    python3 ci/dist-render-rockspec.py --luarocks-version 0.2.0-rc.1     (prints 0.2.0rc1)
 
-Writes OUT/module-enet-<version>-1.rockspec (one pinned SHA-256 per archive) and
-OUT/luarocks-build-module-enet-<version>-1.rockspec. The defaults point at the GitHub release
-of `v<version>` of the repository named in Cargo.toml. It refuses to render unless DIR holds
+Writes OUT/module-enet-<rv>-1.rockspec (one pinned SHA-256 per archive) and
+OUT/luarocks-build-module-enet-<rv>-1.rockspec, where <rv> is the LuaRocks form of the Cargo
+version (rockspec versions must match `[%w.]+-%d+`: 0.2.0-rc.1 becomes 0.2.0rc1; pre-release
+words other than alpha, beta, pre and rc are refused, because LuaRocks would sort them above
+the release). The defaults point at the GitHub release of `v<version>` of the repository named
+in Cargo.toml. It refuses to render unless DIR holds
 exactly one .sha256 per flavour x target (all five targets unless --targets narrows them), so a
 release with a missing or stray archive cannot be published. --verify also hashes each archive
 found next to its .sha256 file.
@@ -28,6 +32,15 @@ TARGETS = [
     "aarch64-apple-darwin",
     "x86_64-pc-windows-msvc",
 ]
+
+
+def luarocks_version(version: str) -> str:
+    """The rockspec version of a Cargo version; luarocks/build/module-enet.lua has the same rule."""
+    m = re.fullmatch(r"(\d+\.\d+\.\d+)(?:-(alpha|beta|pre|rc)\.?(\d*))?", version)
+    if not m:
+        sys.exit(f"dist-render-rockspec: no LuaRocks version for {version!r} "
+                 "(use X.Y.Z or X.Y.Z-<alpha|beta|pre|rc>[.N])")
+    return m.group(1) + (m.group(2) or "") + (m.group(3) or "")
 
 
 def archive_name(flavour: str, target: str) -> str:
@@ -88,8 +101,9 @@ def main() -> None:
     meta = tomllib.loads((ROOT / "Cargo.toml").read_text(encoding="utf-8"))["package"]
     repo = meta["repository"].rstrip("/")
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--checksums", required=True, type=pathlib.Path, help="directory with the .sha256 files")
-    ap.add_argument("--out-dir", required=True, type=pathlib.Path)
+    ap.add_argument("--luarocks-version", metavar="VERSION", help="print the LuaRocks form of VERSION and exit")
+    ap.add_argument("--checksums", type=pathlib.Path, help="directory with the .sha256 files")
+    ap.add_argument("--out-dir", type=pathlib.Path)
     ap.add_argument("--version", default=meta["version"])
     ap.add_argument("--base-url", help="where the archives are (default: the GitHub release)")
     ap.add_argument("--source-url", help="source tarball (default: the tag's GitHub tarball)")
@@ -97,19 +111,25 @@ def main() -> None:
     ap.add_argument("--targets", default=",".join(TARGETS), help="comma-separated subset of targets")
     ap.add_argument("--verify", action="store_true", help="hash the archives next to the .sha256 files too")
     args = ap.parse_args()
+    if args.luarocks_version:
+        print(luarocks_version(args.luarocks_version.removeprefix("v")))
+        return
+    if not args.checksums or not args.out_dir:
+        ap.error("--checksums and --out-dir are required")
 
     targets = [t for t in args.targets.split(",") if t]
     unknown = [t for t in targets if t not in TARGETS]
     if unknown:
         sys.exit(f"dist-render-rockspec: unknown targets {unknown}")
     version = args.version.removeprefix("v")
+    rock_version = luarocks_version(version)
     tag = f"v{version}"
     sums = read_checksums(args.checksums, targets, args.verify)
     lines = []
     for name, (key, digest) in sorted(sums.items(), key=lambda kv: kv[1][0]):
         lines.append(f'      ["{key}"] = {{ file = "{name}", sha256 = "{digest}" }},')
     values = {
-        "VERSION": version,
+        "VERSION": rock_version,
         "BASE_URL": args.base_url or f"{repo}/releases/download/{tag}",
         "SOURCE_URL": args.source_url or f"{repo}/archive/refs/tags/{tag}.tar.gz",
         "SOURCE_DIR": args.source_dir or f"{repo.rsplit('/', 1)[-1]}-{version}",
@@ -117,7 +137,7 @@ def main() -> None:
     }
     args.out_dir.mkdir(parents=True, exist_ok=True)
     for stem in ["module-enet", "luarocks-build-module-enet"]:
-        out = args.out_dir / f"{stem}-{version}-1.rockspec"
+        out = args.out_dir / f"{stem}-{rock_version}-1.rockspec"
         out.write_text(render(ROOT / "rockspecs" / f"{stem}.rockspec.in", values), encoding="utf-8")
         print(out)
     print(f"dist-render-rockspec: {len(sums)} archives pinned", file=sys.stderr)
