@@ -113,6 +113,17 @@ describe("interface names on Windows", function()
   end)
 end)
 
+describe("system resolver configuration on Windows", function()
+  it("reads the system configuration and answers localhost without a query", function()
+    -- No nameservers given: hickory reads Windows' own configuration (the registry).
+    assert.is_true(enet.resolver_configure())
+    assert.are.same(
+      { { host = "127.0.0.1", port = 5 }, { host = "::1", port = 5, sin6_scope_id = 0 } },
+      assert(enet.address_resolve("localhost:5"))
+    )
+  end)
+end)
+
 describe("dns on Windows", function()
   it("has the test DNS servers' ports", function()
     assert.is_number(dns_port, "DNS_PORT is not set")
