@@ -117,6 +117,7 @@ export CARGO_TARGET_DIR=$work/cargo CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=$m
 for pair in lua54:lua54 luajit:luajit; do
   flavour=${pair%%:*} dir=$work/${pair##*:}
   start=$(date +%s)
+  rm -f "$dir/module_enet.dll" # a failed build must not leave an older DLL to test
   if /usr/bin/cargo build --locked --release -Zbuild-std=std,panic_unwind --target x86_64-pc-windows-gnu \
     --lib --no-default-features --features "$flavour,module" >"$work/build-$flavour.log" 2>&1 &&
     cp "$CARGO_TARGET_DIR/x86_64-pc-windows-gnu/release/module_enet.dll" "$dir/module_enet.dll"; then
