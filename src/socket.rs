@@ -343,7 +343,7 @@ fn wait_readable(socket: &Socket, timeout: Duration) {
     use windows_sys::Win32::Networking::WinSock::{WSAPoll, POLLRDNORM, SOCKET, WSAPOLLFD};
     let mut pfd = WSAPOLLFD {
         fd: socket.as_raw_socket() as SOCKET,
-        events: POLLRDNORM as i16,
+        events: POLLRDNORM,
         revents: 0,
     };
     let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Cross-target type check (docs/windows.md, issue 12): the module compiles for the platforms we
+# ship but never build here. For x86_64-pc-windows-msvc, x86_64-pc-windows-gnu,
+# x86_64-apple-darwin, aarch64-apple-darwin and aarch64-unknown-linux-gnu, each with the lua54
+# and luajit flavours: `cargo check` of the library, then clippy -D warnings on it.
+#
+# rustup here has only the host's std, so this uses Debian's rustc-web (ci/rustc-web.sh) and
+# -Zbuild-std: std is type-checked from source, once per target whatever the flavour (same
+# target dir, same std features). Without `vendored` mlua-sys compiles no C, so no target C
+# compiler or SDK is needed. target/cross is its own target dir: another rustc would
+# invalidate the main build's artifacts.
+# Time on 2 cores: see docs/windows.md. Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+export CARGO_TERM_COLOR=never
+
+passed=0
+failed=0
+failures=()
+ok() { passed=$((passed + 1)); echo "PASS $1"; }
+ko() { failed=$((failed + 1)); failures+=("$1"); echo "FAIL $1"; }
+finish() {
+  if [ ${#failures[@]} -gt 0 ]; then printf 'failed: %s\n' "${failures[@]}"; fi
+  echo "cross: $passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit
+}
+
+# shellcheck source=ci/rustc-web.sh
+. ci/rustc-web.sh
+# shellcheck disable=SC2119 # no extra packages
+if ! rustc_web_setup; then
+  ko "Debian rustc-web toolchain"
+  finish
+fi
+export CARGO_TARGET_DIR=$PWD/target/cross
+have_clippy=false
+if [ -x /usr/bin/cargo-clippy ] && [ -x /usr/bin/clippy-driver ]; then have_clippy=true; fi
+
+targets=(x86_64-pc-windows-msvc x86_64-pc-windows-gnu x86_64-apple-darwin aarch64-apple-darwin
+  aarch64-unknown-linux-gnu)
+flavours=(lua54 luajit)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# A warning fails a check too: cargo caps the lints of std and of dependencies, so every
+# warning left is about our code or our manifest.
+run() { # run NAME COMMAND...
+  local name=$1 start status
+  shift
+  start=$(date +%s)
+  "$@" >"$log" 2>&1
+  status=$?
+  if [ "$status" -eq 0 ] && ! grep -qE '^(warning|error)(\[|:)' "$log"; then
+    ok "$name ($(($(date +%s) - start)) s)"
+  else
+    grep -vE '^\s+(Compiling|Checking|Blocking|Updating|Downloaded|Downloading)' "$log" | tail -60
+    ko "$name"
+  fi
+}
+
+for target in "${targets[@]}"; do
+  for flavour in "${flavours[@]}"; do
+    args=(--locked "-Zbuild-std=std,panic_abort" --target "$target" --lib --no-default-features
+      --features "$flavour,module")
+    run "check $target $flavour" /usr/bin/cargo check "${args[@]}"
+    if $have_clippy; then
+      run "clippy $target $flavour" /usr/bin/cargo-clippy clippy "${args[@]}" -- -D warnings
+    fi
+  done
+done
+if ! $have_clippy; then echo "note: rust-web-clippy is not installed; only cargo check ran"; fi
+finish

@@ -1,0 +1,113 @@
+-- The spec runner's own check (ci/suites.d/wine.sh runs it first under each Windows Lua): tests
+-- named "passes" must pass, "must fail" must be counted as failures, "must error" as errors.
+-- wine.sh compares the summary with the counts below and every FAIL / ERROR line with its
+-- name, so a runner that lets a broken assertion through fails the suite.
+--   expected: 19 successes / 15 failures / 4 errors / 3 pending (one pending, two excluded;
+--   the fourth error is the stale entry in runner_check_excluded.lua)
+
+local order = {}
+
+describe("assertions", function()
+  it("passes: equal, same, truthy, types, matches, errors", function()
+    assert.are.equal(1, 1)
+    assert.are_not.equal(1, 2)
+    assert.are.same({ a = { 1, 2 }, b = "x" }, { a = { 1, 2 }, b = "x" })
+    assert.truthy(0)
+    assert.is_truthy("")
+    assert.is_true(true)
+    assert.is_false(false)
+    assert.is_nil(nil)
+    assert.is_not_nil(false)
+    assert.is_string("s")
+    assert.is_number(1.5)
+    assert.is_table({})
+    assert.is_function(print)
+    assert.matches("^a.c$", "abc")
+    assert.matches("a.c", "xa.cx", 1, true)
+    assert.has_error(function() error("boom") end)
+    assert.has_error(function() error("boom") end, "boom")
+    assert.has_no.errors(function() end)
+    assert(1 == 1, "plain assert")
+  end)
+  it("passes: assert returns its arguments", function()
+    local a, b = assert(5, "m")
+    assert.are.equal(5, a)
+    assert.are.equal("m", b)
+  end)
+  it("must fail: equal", function() assert.are.equal(1, 2) end)
+  it("must fail: not equal", function() assert.are_not.equal(1, 1) end)
+  it("must fail: same", function() assert.are.same({ 1, { 2 } }, { 1, { 3 } }) end)
+  it("must fail: same with an extra key", function() assert.are.same({ 1 }, { 1, 2 }) end)
+  it("must fail: truthy", function() assert.truthy(nil) end)
+  it("must fail: is_true on a truthy value", function() assert.is_true(1) end)
+  it("must fail: is_nil", function() assert.is_nil(false) end)
+  it("must fail: is_not_nil", function() assert.is_not_nil(nil) end)
+  it("must fail: is_string", function() assert.is_string(1) end)
+  it("must fail: matches", function() assert.matches("a.c", "abc", 1, true) end)
+  it("must fail: has_error", function() assert.has_error(function() end) end)
+  it("must fail: has_error with another message", function()
+    assert.has_error(function() error("boom") end, "bang")
+  end)
+  it("must fail: has_no.errors", function() assert.has_no.errors(function() error("x") end) end)
+  it("must fail: plain assert", function() assert(false, "plain") end)
+  it("must error: error()", function() error("not an assertion") end)
+  it("must error: runtime error", function() local t = nil; return t.x end)
+  it("passes: message is kept", function()
+    local ok, err = pcall(assert.are.equal, 1, 2, "custom message")
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("custom message", 1, true))
+  end)
+end)
+
+describe("hooks", function()
+  setup(function() order[#order + 1] = "setup" end)
+  before_each(function() order[#order + 1] = "before" end)
+  after_each(function() order[#order + 1] = "after" end)
+  teardown(function() order[#order + 1] = "teardown" end)
+
+  it("passes: first test sees setup then before_each", function()
+    assert.are.same({ "setup", "before" }, order)
+  end)
+
+  describe("nested", function()
+    before_each(function() order[#order + 1] = "inner before" end)
+    after_each(function() order[#order + 1] = "inner after" end)
+    it("passes: outer before_each runs first", function()
+      assert.are.same({ "setup", "before", "after", "before", "inner before" }, order)
+    end)
+  end)
+
+  it("passes: inner after_each ran before the outer one", function()
+    assert.are.same({ "setup", "before", "after", "before", "inner before", "inner after", "after", "before" }, order)
+  end)
+
+  pending("a pending test counts as pending")
+
+  it("excluded: never runs", function() error("an excluded test ran") end)
+
+  describe("excluded block", function()
+    error("the body of an excluded block ran")
+  end)
+end)
+
+describe("after hooks", function()
+  it("passes: teardown of the previous block ran", function()
+    assert.are.equal("teardown", order[#order])
+  end)
+end)
+
+describe("failing before_each", function()
+  before_each(function() assert.is_true(false) end)
+  it("must fail: its test is a failure", function() end)
+end)
+
+describe("failing setup", function()
+  setup(function() error("setup broke") end)
+  it("never runs: the block setup failed", function() error("ran after a failed setup") end)
+end)
+
+describe("more passes", function()
+  for i = 1, 12 do
+    it("passes: numbered " .. i, function() assert.are.equal(i, i) end)
+  end
+end)
