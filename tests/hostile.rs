@@ -1153,3 +1153,72 @@ fn small_limits_bound_the_memory_one_peer_can_hold() {
     assert!(refused.contains("too large"), "{refused}");
     assert_eq!(a_got, 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Secure mode: nothing unauthenticated reaches rusty_enet, so a spoofed connect flood costs no
+// peer slot and no handshake time (plain hosts lose a slot per request for 5 s).
+
+#[test]
+fn secure_server_gives_a_connect_flood_no_peer_slot() {
+    let _memory = memory_lock();
+    let lua = lua();
+    let port: u16 = chunk(
+        &lua,
+        "server",
+        "KEY = ('k'):rep(32) \
+         SERVER = assert(enet.host_create({ host = '127.0.0.1', port = 0 }, 2, 2, 0, 0, \
+           { secure = { private_key = KEY, protocol_id = 3 } })) \
+         return SERVER:address().port",
+    );
+    let done = Arc::new(AtomicBool::new(false));
+    let flag = done.clone();
+    let f = lua
+        .create_function(move |_, ()| Ok(flag.load(Ordering::Relaxed)))
+        .unwrap();
+    lua.globals().set("flood_done", f).unwrap();
+    let flooder = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let sent = connect_flood(loopback(port));
+            done.store(true, Ordering::Relaxed);
+            sent
+        })
+    };
+    let (received, dropped): (i64, i64) = chunk(
+        &lua,
+        "flood",
+        "pump({ SERVER }, flood_done, 60000) \
+         pump({ SERVER }, nil, 200) \
+         return stat(SERVER, 'datagrams_received'), stat(SERVER, 'dropped_insecure')",
+    );
+    let sent = flooder.join().unwrap();
+    let (connect_ms, peers): (f64, i64) = chunk(
+        &lua,
+        "newcomer",
+        &format!(
+            "local address = '127.0.0.1:{port}' \
+             local token = assert(enet.connect_token{{ private_key = KEY, protocol_id = 3, \
+               client_id = 1, servers = {{ address }} }}) \
+             local client = assert(enet.host_create(nil, 1, 2)) \
+             local started = now_ms() \
+             assert(client:connect(address, 2, 0, token)) \
+             local up \
+             assert(pump({{ SERVER, client }}, function() return up end, 30000, function(h, ev) \
+               if h == SERVER and ev.type == enet.EVENT_TYPE_CONNECT then up = true end end), \
+               'the secure client did not get in') \
+             return now_ms() - started, #SERVER:peers()"
+        ),
+    );
+    println!(
+        "secure flood: {sent} plain connect requests sent, {received} received, \
+         dropped_insecure {dropped}; a secure client then connected in {connect_ms:.0} ms; \
+         server peers {peers}"
+    );
+    // Every datagram that reached the server was refused before ENet saw it.
+    assert_eq!(dropped, received);
+    assert!(received >= i64::from(sent) / 2, "the flood did not arrive");
+    assert_eq!(peers, 1);
+    // Connecting takes milliseconds; the bound is for a loaded machine, far below the 5 s a
+    // flooded plain host keeps its slots.
+    assert!(connect_ms < 4000.0, "{connect_ms} ms");
+}
