@@ -4,7 +4,7 @@
 # luajit, then the extra suites in ci/suites.d. Ends with "N passed, N failed" over every test.
 # With CI=true a missing interpreter is a failure, not a skip.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export CARGO_TERM_COLOR=never
 
 passed=0
@@ -69,7 +69,7 @@ for pair in "${interpreters[@]}"; do
   echo "=== examples under $interp ==="
   for example in examples/*.lua; do
     # The luv and cqueues examples run in ci/suites.d/eventloops.sh (no LuaJIT build of those).
-    case "$example" in examples/server.lua|examples/client.lua|examples/chat_*.lua|examples/luv_*.lua|examples/cqueues_*.lua) continue ;; esac
+    case "$example" in examples/server.lua|examples/client.lua|examples/chat_*.lua|examples/secure_*.lua|examples/luv_*.lua|examples/cqueues_*.lua) continue ;; esac
     if timeout 60 bash -c "$(declare -f lua_with_module); lua_with_module $flavour $interp $example" >/dev/null 2>&1; then
       count 1 0 ""
     else
@@ -81,6 +81,11 @@ for pair in "${interpreters[@]}"; do
     count 1 0 ""
   else
     count 0 1 "chat example ($interp)"
+  fi
+  if LUA_CPATH="$PWD/target/lua/$flavour/?.so;;" timeout 90 bash ci/secure-example-test.sh "$interp"; then
+    count 1 0 ""
+  else
+    count 0 1 "secure examples ($interp)"
   fi
 done
 
