@@ -148,7 +148,10 @@ A disconnect event carries `reason`:
   one (from a spoofed source, or with the wrong ENet session id) changes nothing: the reason
   comes from ENet moving the peer to its disconnect states, not from raw datagrams.
 - `"timeout"`: anything else, i.e. the remote stopped acknowledging (it crashed, lost its
-  network, or was `peer_reset`), as limited by `peer_timeout`.
+  network, or was `peer_reset`), as limited by `peer_timeout`. On a secure connection also:
+  the server ignored the connect token (wrong key or protocol, expired, its address not
+  listed), or netcode heard nothing for the token's `timeout`.
+- `"denied"`: a secure server refused the connection because it is full.
 
 `peer_disconnect_now` and `peer_reset` produce no event on the side that calls them, and
 neither does any way of ending a connection that is still connecting (`peer_disconnect`,
@@ -199,6 +202,55 @@ local client = assert(enet.host_create(nil, 1, 2))
 local peer = assert(client:connect(small:address(), 2))
 print(peer:send(0, string.rep("x", 70000)))  --> 0   (the client's own limit is 32 MiB)
 print(small:statistics().dropped_too_large)  --> 0   (nothing has arrived yet)
+```]],
+  },
+  {
+    id = "secure-connections",
+    title = "Secure connections",
+    position = "after",
+    text = [[
+A host may opt in to netcode.io's standard, version 1.02: the game's backend issues each player
+a connect token (`connect_token`, signed and encrypted with a private key that only the backend
+and the game servers know), the client passes it to `host_connect`, and every datagram of the
+connection is then ChaCha20-Poly1305 encrypted with replay protection; ENet's own datagrams
+travel inside netcode's payload packets, byte for byte as the standard says. docs/secure.md has
+the threat model, how a backend issues tokens, and key handling.
+
+- A server is a host created with `options.secure = {private_key=, protocol_id=,
+  public_address=}`. Only clients that complete netcode's handshake with a valid token reach ENet:
+  plain ENet datagrams, spoofed connect requests and tampered or replayed packets are dropped and
+  counted (`host_statistics().dropped_insecure`) and cost no peer slot. A secure server connects
+  out only with a token. Its MTU is at most 1200 (a datagram plus netcode's 25 bytes fits 1280,
+  the IPv6 minimum).
+- A client is any host; `host_connect(host, address, channels, data, token)` makes that one
+  connection secure (others on the same host may stay plain). `address` must be one of the
+  token's servers. A token already expired on this machine's clock, or one that does not list
+  `address`, makes `host_connect` return `nil, message`. A server that ignores the token (wrong
+  key, wrong protocol, expired, its own address not listed) answers nothing: the client gets a
+  disconnect event with reason `"timeout"` after the token's `timeout`; a full server's refusal
+  gives reason `"denied"`.
+- On the server, `peer_client_id` and `peer_user_data` return the token's values.
+
+```lua
+local enet = require("module_enet")
+local key = "an example key: 32 bytes long!!!"  -- shared by backend and servers, never clients
+local server = assert(enet.host_create("127.0.0.1:0", 32, 1, 0, 0,
+  { secure = { private_key = key, protocol_id = 0x5e3c0de } }))
+local address = "127.0.0.1:" .. server:address().port
+-- The backend, after the player logged in:
+local token = assert(enet.connect_token({ private_key = key, protocol_id = 0x5e3c0de,
+  client_id = 42, servers = { address }, user_data = "alice" }))
+-- The player's client:
+local client = assert(enet.host_create(nil, 1, 1))
+local peer = assert(client:connect(address, 1, 0, token))
+for _ = 1, 200 do
+  local n, event = server:service(5)
+  if n > 0 and event.type == enet.EVENT_TYPE_CONNECT then
+    print(event.peer:client_id(), (event.peer:user_data():gsub("%z+$", "")))  --> 42  alice
+    break
+  end
+  client:service(5)
+end
 ```]],
   },
   {
@@ -272,6 +324,12 @@ api.groups = {
     title = "Name resolution",
     text = "Resolving host names without blocking the game loop, and configuring the resolver. "
       .. "See also [Addresses](#addresses).",
+  },
+  {
+    id = "secure",
+    title = "Secure connections",
+    text = "Opt-in authentication and encryption: netcode 1.02 connect tokens and encrypted "
+      .. "datagrams under ENet. See [Secure connections](#secure-connections) and docs/secure.md.",
   },
 }
 
@@ -422,6 +480,12 @@ api.classes = {
           .. "arrival counts: a reliable one is resent until the sender gives up).",
       },
       {
+        name = "dropped_insecure",
+        type = "integer",
+        description = "Datagrams secure mode refused before ENet saw them: plain ENet traffic to a "
+          .. "secure server, bad or replayed tokens, tampered or replayed packets (0 on plain hosts).",
+      },
+      {
         name = "send_errors",
         type = "integer",
         description = "Sends the OS refused (counted, never fatal to the host).",
@@ -511,6 +575,79 @@ api.classes = {
         description = "1..1073741824 (default 32 MiB): bytes of received packets a peer may have "
           .. "waiting (incomplete, out of order or not yet returned by `host_service`); past it, "
           .. "that peer's new data is not accepted until the backlog drains.",
+      },
+      {
+        name = "secure",
+        type = "ENetSecureOptions",
+        optional = true,
+        description = "Makes the host a netcode 1.02 server: only clients with a valid connect "
+          .. "token get in (see [Secure connections](#secure-connections)). `mtu` is then at "
+          .. "most 1200 (the default too).",
+      },
+    },
+  },
+  {
+    name = "ENetSecureOptions",
+    kind = "table",
+    description = "`options.secure` of `host_create`. A field not listed here raises.",
+    fields = {
+      {
+        name = "private_key",
+        type = "string",
+        description = "32 bytes, shared with the backend that issues connect tokens.",
+      },
+      {
+        name = "protocol_id",
+        type = "integer|string",
+        description = "The game's 64-bit protocol id: an integer (exact up to 2^53) or 16 hex digits.",
+      },
+      {
+        name = "public_address",
+        type = "ENetAddress|string",
+        optional = true,
+        description = "The address tokens list for this server (default: the bound address; a "
+          .. "server bound to a wildcard must give it).",
+      },
+    },
+  },
+  {
+    name = "ENetConnectTokenSpec",
+    kind = "table",
+    description = "The argument of `connect_token`. A field not listed here raises.",
+    fields = {
+      { name = "private_key", type = "string", description = "32 bytes, shared with the servers." },
+      {
+        name = "protocol_id",
+        type = "integer|string",
+        description = "The game's 64-bit protocol id: an integer (exact up to 2^53) or 16 hex digits.",
+      },
+      {
+        name = "client_id",
+        type = "integer|string",
+        description = "The player's 64-bit id, as `protocol_id`; a server admits one connection per id.",
+      },
+      {
+        name = "servers",
+        type = "(ENetAddress|string)[]",
+        description = "1..32 server addresses the token is good for; the client connects to one of them.",
+      },
+      {
+        name = "expire",
+        type = "integer",
+        optional = true,
+        description = "Seconds from now until the token can no longer start a connection (default 30).",
+      },
+      {
+        name = "timeout",
+        type = "integer",
+        optional = true,
+        description = "Seconds of silence that end the connection, -1 for none (default 10).",
+      },
+      {
+        name = "user_data",
+        type = "string",
+        optional = true,
+        description = "Up to 256 bytes the server reads with `peer_user_data` (zero-padded to 256).",
       },
     },
   },
@@ -815,6 +952,13 @@ print(host, host:service(0))     --> ENetHost(destroyed)  -1  host has been dest
         range = U32,
         description = "User data delivered in the remote host's connect event (`event.data`).",
       },
+      {
+        name = "token",
+        type = "string",
+        optional = true,
+        description = "A 2048-byte connect token from `connect_token`: the connection is secure "
+          .. "(see [Secure connections](#secure-connections)).",
+      },
     },
     returns = object_returns(
       "peer",
@@ -822,12 +966,15 @@ print(host, host:service(0))     --> ENetHost(destroyed)  -1  host has been dest
       "connecting has started",
       "the name does not resolve, the host's socket cannot reach that address family, a "
         .. "link-local IPv6 address has no scope id, every peer slot is taken "
-        .. "(`\"no free peer slot (peerCount reached)\"`), or the host has been destroyed"
+        .. "(`\"no free peer slot (peerCount reached)\"`), or the host has been destroyed",
+      "the token has expired, does not list `address`, or is not a connect token; or the host "
+        .. "is a secure server and no token was given"
     ),
     raises = {
       NOT_HOST,
       "`address` is missing or malformed, or its port is 0.",
       "`channelCount` or `data` is not an integer in its range.",
+      "`token` is not a string of 2048 bytes.",
     },
     example = [[
 local enet = require("module_enet")
@@ -1579,6 +1726,40 @@ print(peer:index())  --> 1]],
 local stats = peer:statistics()
 print(stats.channel_count, stats.mtu, stats.packet_loss / 65536)  --> 2  1392  0]],
   },
+  {
+    name = "peer_client_id",
+    method = "client_id",
+    group = "secure",
+    class = "ENetPeer",
+    summary = "The connect token's client id, on the server side of a secure connection.",
+    description = "An integer up to 2^53, above that the 16 hex digits `connect_token` accepts.",
+    args = { peer_arg() },
+    returns = {
+      { when = "a secure connection, server side", values = { { name = "id", type = "integer|string" } } },
+      { when = "a plain connection, the client side, or a stale handle", values = { { name = "id", type = "nil" } } },
+    },
+    raises = { NOT_PEER },
+    setup = "connection",
+    example = [[
+print(server_peer:client_id())  --> nil   (a plain connection)]],
+  },
+  {
+    name = "peer_user_data",
+    method = "user_data",
+    group = "secure",
+    class = "ENetPeer",
+    summary = "The connect token's 256 bytes of user data, on the server side of a secure connection.",
+    description = "Zero-padded to 256 bytes, as netcode carries it.",
+    args = { peer_arg() },
+    returns = {
+      { when = "a secure connection, server side", values = { { name = "data", type = "string" } } },
+      { when = "a plain connection, the client side, or a stale handle", values = { { name = "data", type = "nil" } } },
+    },
+    raises = { NOT_PEER },
+    setup = "connection",
+    example = [[
+print(server_peer:user_data())  --> nil   (a plain connection)]],
+  },
 
   -- Packets ------------------------------------------------------------------------------------
   {
@@ -1673,6 +1854,28 @@ print(enet.packet_create("x", 0):flags())  --> 0]],
   },
 
   -- Name resolution ----------------------------------------------------------------------------
+  {
+    name = "connect_token",
+    group = "secure",
+    summary = "Issues a netcode 1.02 connect token (2048 bytes) for a player: the backend's job.",
+    description = "The token lets its holder connect to any of `servers` before `expire` "
+      .. "seconds pass. Issue tokens in the game's backend, with a key the clients never see; a "
+      .. "client that makes its own token needs the key, so that is for development only.",
+    args = {
+      { name = "spec", type = "ENetConnectTokenSpec", description = "What the token says." },
+    },
+    returns = object_returns("token", "string", "the token was made",
+      "a server name does not resolve, or the OS random source failed"),
+    raises = {
+      "`spec` is not a table, has an unknown field, or a field of the wrong type or range "
+        .. "(`private_key` not 32 bytes, no servers or more than 32, `user_data` over 256 bytes).",
+    },
+    example = [[
+local enet = require("module_enet")
+local token = assert(enet.connect_token({ private_key = ("k"):rep(32), protocol_id = 1,
+  client_id = 42, servers = { "127.0.0.1:6789" }, user_data = "alice" }))
+print(#token)  --> 2048]],
+  },
   {
     name = "address_resolve",
     group = "resolver",

@@ -61,6 +61,7 @@ local ENetResolveRequest = {}
 ---@field dropped_malformed integer Datagrams dropped before ENet saw them because they were malformed, or compressed while this host's range coder is off (C ENet drops those too).
 ---@field dropped_oversized integer Datagrams dropped because they were larger than ENet accepts.
 ---@field dropped_too_large integer Received packets larger than the host's `max_packet_size`, dropped (each arrival counts: a reliable one is resent until the sender gives up).
+---@field dropped_insecure integer Datagrams secure mode refused before ENet saw them: plain ENet traffic to a secure server, bad or replayed tokens, tampered or replayed packets (0 on plain hosts).
 ---@field send_errors integer Sends the OS refused (counted, never fatal to the host).
 ---@field receive_errors integer Receive errors the OS reported (counted and skipped).
 
@@ -84,6 +85,23 @@ local ENetResolveRequest = {}
 ---@field mtu? integer 576..4096 (default 1392): the largest datagram this host's new connections use; a connection takes the smaller of both ends' values.
 ---@field max_packet_size? integer 1..33554432 (default 32 MiB): larger packets are refused by `peer_send` and dropped on arrival (counted in `dropped_too_large`).
 ---@field max_waiting_data? integer 1..1073741824 (default 32 MiB): bytes of received packets a peer may have waiting (incomplete, out of order or not yet returned by `host_service`); past it, that peer's new data is not accepted until the backlog drains.
+---@field secure? ENetSecureOptions Makes the host a netcode 1.02 server: only clients with a valid connect token get in (see Secure connections). `mtu` is then at most 1200 (the default too).
+
+---`options.secure` of `host_create`. A field not listed here raises.
+---@class ENetSecureOptions
+---@field private_key string 32 bytes, shared with the backend that issues connect tokens.
+---@field protocol_id integer|string The game's 64-bit protocol id: an integer (exact up to 2^53) or 16 hex digits.
+---@field public_address? ENetAddress|string The address tokens list for this server (default: the bound address; a server bound to a wildcard must give it).
+
+---The argument of `connect_token`. A field not listed here raises.
+---@class ENetConnectTokenSpec
+---@field private_key string 32 bytes, shared with the servers.
+---@field protocol_id integer|string The game's 64-bit protocol id: an integer (exact up to 2^53) or 16 hex digits.
+---@field client_id integer|string The player's 64-bit id, as `protocol_id`; a server admits one connection per id.
+---@field servers (ENetAddress|string)[] 1..32 server addresses the token is good for; the client connects to one of them.
+---@field expire? integer Seconds from now until the token can no longer start a connection (default 30).
+---@field timeout? integer Seconds of silence that end the connection, -1 for none (default 10).
+---@field user_data? string Up to 256 bytes the server reads with `peer_user_data` (zero-padded to 256).
 
 ---Options for `resolver_configure`; omitted fields take their defaults.
 ---@class ENetResolverOptions
@@ -154,18 +172,21 @@ function ENetHost:destroy() end
 ---Returns:
 ---* `peer`: connecting has started
 ---* `nil, message`: failure, the name does not resolve, the host's socket cannot reach that address family, a link-local IPv6 address has no scope id, every peer slot is taken (`"no free peer slot (peerCount reached)"`), or the host has been destroyed
+---* `nil, message`: failure, the token has expired, does not list `address`, or is not a connect token; or the host is a secure server and no token was given
 ---
 ---Raises an error when:
 ---* `host` is not an ENetHost.
 ---* `address` is missing or malformed, or its port is 0.
 ---* `channelCount` or `data` is not an integer in its range.
+---* `token` is not a string of 2048 bytes.
 ---@param host ENetHost The host.
 ---@param address ENetAddress|string The remote host; the port must be 1..65535. See Addresses.
 ---@param channelCount? integer Channels to ask for; 0 means this host's channel limit. (default `0`, range 0..255)
 ---@param data? integer User data delivered in the remote host's connect event (`event.data`). (default `0`, range 0..4294967295)
+---@param token? string A 2048-byte connect token from `connect_token`: the connection is secure (see Secure connections).
 ---@return ENetPeer? peer
 ---@return string? message
-function enet.host_connect(host, address, channelCount, data) end
+function enet.host_connect(host, address, channelCount, data, token) end
 
 ---Starts connecting to a remote host; returns the new connection's peer at once.
 ---
@@ -174,17 +195,20 @@ function enet.host_connect(host, address, channelCount, data) end
 ---Returns:
 ---* `peer`: connecting has started
 ---* `nil, message`: failure, the name does not resolve, the host's socket cannot reach that address family, a link-local IPv6 address has no scope id, every peer slot is taken (`"no free peer slot (peerCount reached)"`), or the host has been destroyed
+---* `nil, message`: failure, the token has expired, does not list `address`, or is not a connect token; or the host is a secure server and no token was given
 ---
 ---Raises an error when:
 ---* `host` is not an ENetHost.
 ---* `address` is missing or malformed, or its port is 0.
 ---* `channelCount` or `data` is not an integer in its range.
+---* `token` is not a string of 2048 bytes.
 ---@param address ENetAddress|string The remote host; the port must be 1..65535. See Addresses.
 ---@param channelCount? integer Channels to ask for; 0 means this host's channel limit. (default `0`, range 0..255)
 ---@param data? integer User data delivered in the remote host's connect event (`event.data`). (default `0`, range 0..4294967295)
+---@param token? string A 2048-byte connect token from `connect_token`: the connection is secure (see Secure connections).
 ---@return ENetPeer? peer
 ---@return string? message
-function ENetHost:connect(address, channelCount, data) end
+function ENetHost:connect(address, channelCount, data, token) end
 
 ---Sends and receives, waiting up to `timeout` ms for the next event.
 ---
@@ -1082,6 +1106,60 @@ function enet.peer_statistics(peer) end
 ---@return string? message
 function ENetPeer:statistics() end
 
+---The connect token's client id, on the server side of a secure connection.
+---
+---An integer up to 2^53, above that the 16 hex digits `connect_token` accepts.
+---
+---Returns:
+---* `id`: a secure connection, server side
+---* `id`: a plain connection, the client side, or a stale handle
+---
+---Raises an error when:
+---* `peer` is not an ENetPeer.
+---@param peer ENetPeer The peer.
+---@return integer|string|nil id
+function enet.peer_client_id(peer) end
+
+---The connect token's client id, on the server side of a secure connection.
+---
+---An integer up to 2^53, above that the 16 hex digits `connect_token` accepts.
+---
+---Returns:
+---* `id`: a secure connection, server side
+---* `id`: a plain connection, the client side, or a stale handle
+---
+---Raises an error when:
+---* `peer` is not an ENetPeer.
+---@return integer|string|nil id
+function ENetPeer:client_id() end
+
+---The connect token's 256 bytes of user data, on the server side of a secure connection.
+---
+---Zero-padded to 256 bytes, as netcode carries it.
+---
+---Returns:
+---* `data`: a secure connection, server side
+---* `data`: a plain connection, the client side, or a stale handle
+---
+---Raises an error when:
+---* `peer` is not an ENetPeer.
+---@param peer ENetPeer The peer.
+---@return string|nil data
+function enet.peer_user_data(peer) end
+
+---The connect token's 256 bytes of user data, on the server side of a secure connection.
+---
+---Zero-padded to 256 bytes, as netcode carries it.
+---
+---Returns:
+---* `data`: a secure connection, server side
+---* `data`: a plain connection, the client side, or a stale handle
+---
+---Raises an error when:
+---* `peer` is not an ENetPeer.
+---@return string|nil data
+function ENetPeer:user_data() end
+
 ---Makes a packet from a string (binary-safe, up to 32 MiB).
 ---
 ---`flags` is a sum of `PACKET_FLAG_*`: `PACKET_FLAG_RELIABLE` (the default) is delivered and in order; 0 is unreliable but sequenced (late packets are dropped); `PACKET_FLAG_UNSEQUENCED` is unreliable and unordered. `PACKET_FLAG_NO_ALLOCATE` is accepted and has no effect (the data is always copied). Unreliable packets larger than the MTU are fragmented and sent reliably, as C ENet does.
@@ -1165,6 +1243,21 @@ function enet.packet_flags(packet) end
 ---* `packet` is not an ENetPacket.
 ---@return integer? flags
 function ENetPacket:flags() end
+
+---Issues a netcode 1.02 connect token (2048 bytes) for a player: the backend's job.
+---
+---The token lets its holder connect to any of `servers` before `expire` seconds pass. Issue tokens in the game's backend, with a key the clients never see; a client that makes its own token needs the key, so that is for development only.
+---
+---Returns:
+---* `token`: the token was made
+---* `nil, message`: failure, a server name does not resolve, or the OS random source failed
+---
+---Raises an error when:
+---* `spec` is not a table, has an unknown field, or a field of the wrong type or range (`private_key` not 32 bytes, no servers or more than 32, `user_data` over 256 bytes).
+---@param spec ENetConnectTokenSpec What the token says.
+---@return string? token
+---@return string? message
+function enet.connect_token(spec) end
 
 ---Resolves a host name to all its addresses (blocking, bounded by the resolver timeout).
 ---
