@@ -251,6 +251,33 @@ if next(impls("stream")) then
   print()
 end
 
+if next(impls("secure-stream")) or next(impls("secure-pingpong")) then
+  print("### Secure mode: the same programs, both ends secure vs both ends plain")
+  print()
+  table_head({ "flavour", "64 B stream: receiver CPU/packet plain (ns)", "secure (ns)",
+    "added per packet (ns)", "ping-pong mean RTT plain (us)", "secure (us)",
+    "client CPU/request plain (us)", "secure (us)" })
+  local flavours, seen = {}, {}
+  for _, bench in ipairs({ "secure-stream", "secure-pingpong" }) do
+    for _, e in ipairs(impls(bench)) do
+      if not seen[e.impl] then
+        seen[e.impl] = true
+        flavours[#flavours + 1] = e.impl
+      end
+    end
+  end
+  for _, fl in ipairs(flavours) do
+    local cpu_p = get("secure-stream", fl, "plain", 64, "server", "recv_cpu_ns")
+    local cpu_s = get("secure-stream", fl, "secure", 64, "server", "recv_cpu_ns")
+    row({ fl, fmt(cpu_p, 0), fmt(cpu_s, 0), (cpu_p and cpu_s) and fmt(cpu_s - cpu_p, 0) or "-",
+      fmt(get("secure-pingpong", fl, "plain", nil, "client", "mean_us"), 1),
+      fmt(get("secure-pingpong", fl, "secure", nil, "client", "mean_us"), 1),
+      fmt(get("secure-pingpong", fl, "plain", nil, "client", "client_cpu_us"), 1),
+      fmt(get("secure-pingpong", fl, "secure", nil, "client", "client_cpu_us"), 1) })
+  end
+  print()
+end
+
 if next(impls("fanin")) then
   print("### Fan-in: 1000 peers x 10 msgs/s into one server")
   print()

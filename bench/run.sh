@@ -23,7 +23,7 @@ mkdir -p "$bin"
 
 QUICK=${QUICK:-0}
 FLAVOURS=${FLAVOURS:-"lua51 lua54 luajit"}
-ONLY=${ONLY:-"luaenet pingpong stream fanin idle garbage"}
+ONLY=${ONLY:-"luaenet pingpong stream secure fanin idle garbage"}
 if [ "$QUICK" = 1 ]; then
   ROUNDS=${ROUNDS:-1}; PP_N=2000; PP_LIMIT=4; STREAM_ROUNDS=1
   S64=50000; S1200=5000; S100K=50; FAN_MEASURE=1.5; FAN_WARMUP=0.5; IDLE_PEERS=4000
@@ -274,6 +274,27 @@ if enabled stream; then
             "$(lua_cmd "$fl" stream.lua recv n=$n size=$size recv=$recv limit=40)" \
             "$(lua_cmd "$fl" stream.lua send n=$n size=$size batch=$batch send=$send limit=40)"
         done
+      done
+    done
+  done
+fi
+
+# --- Secure mode against plain, same programs, same run -----------------------------------------------
+# BENCH_SECURE=1 makes bench/lua/common.lua create both ends in secure mode (docs/secure.md).
+if enabled secure; then
+  echo "== secure: 64 B stream (seed loop) and 32 B ping-pong, secure vs plain, $ROUNDS rounds" | tee -a "$results"
+  pp_client_args="n=$PP_N warmup=500 size=32 limit=$PP_LIMIT"
+  for round in $(seq 1 "$ROUNDS"); do
+    for fl in $FLAVOURS; do
+      for mode in plain secure; do
+        flag=0
+        [ "$mode" = secure ] && flag=1
+        pair "bench=secure-stream impl=$fl variant=$mode size=64 round=$round" 60 \
+          "env BENCH_SECURE=$flag $(lua_cmd "$fl" stream.lua recv n=$S64 size=64 recv=seed limit=40)" \
+          "env BENCH_SECURE=$flag $(lua_cmd "$fl" stream.lua send n=$S64 size=64 batch=256 send=seed limit=40)"
+        pair "bench=secure-pingpong impl=$fl variant=$mode round=$round" 30 \
+          "env BENCH_SECURE=$flag $(lua_cmd "$fl" pingpong.lua server send=seed limit=60)" \
+          "env BENCH_SECURE=$flag $(lua_cmd "$fl" pingpong.lua client send=seed $pp_client_args)"
       done
     done
   done

@@ -9,7 +9,10 @@
 #     would make a manual run on a branch try to release the branch name);
 #  3. secrets: cargo-dist hands every custom job `secrets: inherit` (no setting to narrow it:
 #     axodotdev/cargo-dist issue 2282); release-smoke gets none and
-#     publish-luarocks only LUAROCKS_API_KEY.
+#     publish-luarocks only LUAROCKS_API_KEY;
+#  4. RUSTFLAGS of the build jobs carry .cargo/config.toml's poly1305 backend choice (cargo-dist
+#     builds with its own RUSTFLAGS, which starts from the job's, and cargo then ignores the
+#     config file's rustflags).
 # Each edit must match the generated text exactly, so a cargo-dist upgrade that changes the
 # template fails here instead of silently dropping an edit.
 # Usage: bash ci/dist-generate.sh [--check]     Needs: dist (cargo-dist 0.34.0), python3.
@@ -78,6 +81,16 @@ edit(
 )
 if "secrets: inherit" in text:
     sys.exit("dist-generate: a job still gets `secrets: inherit`")
+edit(
+    "    env:\n      GH_TOKEN: ${{ secrets.GITHUB_TOKEN }}\n      BUILD_MANIFEST_NAME:",
+    """    env:
+      GH_TOKEN: ${{ secrets.GITHUB_TOKEN }}
+      # module-enet (ci/dist-generate.sh): as .cargo/config.toml, which cargo-dist's builds ignore.
+      RUSTFLAGS: --cfg poly1305_backend="soft"
+      BUILD_MANIFEST_NAME:""",
+    2,
+)
+
 open(sys.argv[2], "w", encoding="utf-8").write(text)
 EOF
 

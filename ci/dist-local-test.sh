@@ -161,7 +161,8 @@ echo "dist plan: $(planned_archives | wc -l) archives, ${n_sums:-?} checksums"
 phase "dist build --artifacts=local --target=$TRIPLE"
 rm -rf target/distrib/module-enet-*
 t0=$(date +%s)
-if nice dist build --artifacts=local --target="$TRIPLE" >"$WORK/build.log" 2>&1; then
+# As the release workflow: cargo-dist's RUSTFLAGS replace .cargo/config.toml's (ci/dist-generate.sh).
+if RUSTFLAGS='--cfg poly1305_backend="soft"' nice dist build --artifacts=local --target="$TRIPLE" >"$WORK/build.log" 2>&1; then
   pass "dist build ($(($(date +%s) - t0))s)"
 else
   fail "dist build"; tail -40 "$WORK/build.log"; finish
