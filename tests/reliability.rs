@@ -280,7 +280,7 @@ while now_ms() < deadline do
   -- reaches a server still acknowledging the connect, unacknowledged, and a client that sent
   -- 1 000 messages into that window backs its retransmission timers off for tens of seconds
   -- (ENet's own behaviour, also in plain mode; the longer secure handshake makes the window
-  -- likelier: 9-120 s instead of 5-10 s here, docs/reliability.md).
+  -- likelier: 9-120 s instead of 4-10 s here; see docs/secure.md).
   for _ = 1, 8 do
     if r.reliable_sent < RELIABLE and (not rawget(_G, "SECURE_KEY") or speer) then
       local ch = r.reliable_sent % CHANNELS
