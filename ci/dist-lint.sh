@@ -17,6 +17,6 @@ echo "actionlint $("$venv/bin/actionlint" -version | head -1)"
 "$venv/bin/actionlint" -no-color
 echo "actionlint: .github/workflows clean"
 if command -v shellcheck >/dev/null; then
-  shellcheck -x ci/dist-*.sh ci/suites.d/dist.sh
-  echo "shellcheck: distribution scripts clean"
+  shellcheck -x -S warning ci/*.sh ci/suites.d/*.sh bench/*.sh .ci/run
+  echo "shellcheck: ci, suite and bench scripts clean"
 fi

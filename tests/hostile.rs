@@ -134,6 +134,12 @@ function exchange(server, client, cpeer, speer, n, tag)
 end
 
 function stat(host, name) return assert(host:statistics())[name] end
+
+-- SERVER: a host on 127.0.0.1, an ephemeral port; returns the port.
+function server(peers, channels, options)
+  SERVER = assert(enet.host_create({ host = "127.0.0.1", port = 0 }, peers, channels, 0, 0, options))
+  return SERVER:address().port
+end
 "#;
 
 fn chunk<T: mlua::FromLuaMulti>(lua: &Lua, name: &str, code: &str) -> T {
@@ -442,12 +448,7 @@ fn b1_short_compressed_datagrams_are_dropped_with_the_range_coder_on() {
 fn oversized_datagrams_are_counted_and_dropped() {
     let _memory = memory_lock();
     let lua = lua();
-    let port: u16 = chunk(
-        &lua,
-        "server",
-        "SERVER = assert(enet.host_create({ host = '127.0.0.1', port = 0 }, 4, 2)) \
-         return SERVER:address().port",
-    );
+    let port: u16 = chunk(&lua, "server", "return server(4, 2)");
     // Larger than ENet's 4096-byte maximum MTU: the stock socket would parse a truncated copy.
     let mut big = vec![0u8; 9000];
     big[0] = 0x0f;
@@ -468,8 +469,7 @@ fn oversized_datagrams_are_counted_and_dropped() {
 
 const WIRE_KINDS: &str = r#"
 local relay_port = ...
-SERVER = assert(enet.host_create({ host = "127.0.0.1", port = 0 }, 4, 4))
-return SERVER:address().port
+return server(4, 4)
 "#;
 
 #[test]
@@ -641,10 +641,7 @@ fn disconnect_datagram(header: u16, data: u32) -> Vec<u8> {
     d
 }
 
-const REASON_PAIR: &str = r#"
-SERVER = assert(enet.host_create({ host = "127.0.0.1", port = 0 }, 4, 2))
-return SERVER:address().port
-"#;
+const REASON_PAIR: &str = "return server(4, 2)";
 
 const REASON_CONNECT: &str = r#"
 local relay_port = ...
@@ -848,6 +845,27 @@ fn connect_flood(server: SocketAddr) -> u32 {
     sent
 }
 
+/// A Lua global function `name()` that is true once `flag` is set.
+fn lua_flag(lua: &Lua, name: &str) -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let seen = flag.clone();
+    let f = lua
+        .create_function(move |_, ()| Ok(seen.load(Ordering::Relaxed)))
+        .unwrap();
+    lua.globals().set(name, f).unwrap();
+    flag
+}
+
+/// `connect_flood` on a thread of its own; Lua's `connect_flood_done()` says when it is over.
+fn flood_in_background(lua: &Lua, port: u16) -> JoinHandle<u32> {
+    let done = lua_flag(lua, "connect_flood_done");
+    std::thread::spawn(move || {
+        let sent = connect_flood(loopback(port));
+        done.store(true, Ordering::Relaxed);
+        sent
+    })
+}
+
 const FLOOD_LUA: &str = r#"
 local relay_port = ...
 -- B is connected before the flood; A connects through the relay that injects its fragments.
@@ -932,14 +950,7 @@ return r
 fn connect_flood_and_max_size_fragments_leave_the_host_serving() {
     let _memory = memory_lock();
     let lua = lua();
-    let port: u16 = chunk(
-        &lua,
-        "server",
-        &format!(
-            "SERVER = assert(enet.host_create({{ host = '127.0.0.1', port = 0 }}, {FLOOD_PEERS}, 4)) \
-             return SERVER:address().port"
-        ),
-    );
+    let port: u16 = chunk(&lua, "server", &format!("return server({FLOOD_PEERS}, 4)"));
     let relay = Relay::start(loopback(port));
     lua.load(FLOOD_LUA)
         .set_name("=flood setup")
@@ -948,26 +959,9 @@ fn connect_flood_and_max_size_fragments_leave_the_host_serving() {
     let header = relay.shared().client_header.unwrap();
     let before_kib = rss_kib();
 
-    let connects_done = Arc::new(AtomicBool::new(false));
-    let fragments_done = Arc::new(AtomicBool::new(false));
-    for (name, flag) in [
-        ("connect_flood_done", connects_done.clone()),
-        ("fragments_done", fragments_done.clone()),
-    ] {
-        let f = lua
-            .create_function(move |_, ()| Ok(flag.load(Ordering::Relaxed)))
-            .unwrap();
-        lua.globals().set(name, f).unwrap();
-    }
+    let fragments_done = lua_flag(&lua, "fragments_done");
     lua.globals().set("MAX_MS", 60_000).unwrap();
-    let connect_flooder = {
-        let done = connects_done.clone();
-        std::thread::spawn(move || {
-            let sent = connect_flood(loopback(port));
-            done.store(true, Ordering::Relaxed);
-            sent
-        })
-    };
+    let connect_flooder = flood_in_background(&lua, port);
     let fragment_flooder = {
         let (done, shared) = (fragments_done.clone(), relay.shared.clone());
         std::thread::spawn(move || {
@@ -1066,9 +1060,8 @@ fn small_limits_bound_the_memory_one_peer_can_hold() {
         &lua,
         "server",
         &format!(
-            "SERVER = assert(enet.host_create({{ host = '127.0.0.1', port = 0 }}, 4, 4, 0, 0, \
-               {{ max_packet_size = {SMALL_PACKET}, max_waiting_data = {SMALL_WAITING} }})) \
-             return SERVER:address().port"
+            "return server(4, 4, \
+               {{ max_packet_size = {SMALL_PACKET}, max_waiting_data = {SMALL_WAITING} }})"
         ),
     );
     let relay = Relay::start(loopback(port));
@@ -1166,28 +1159,13 @@ fn secure_server_gives_a_connect_flood_no_peer_slot() {
         &lua,
         "server",
         "KEY = ('k'):rep(32) \
-         SERVER = assert(enet.host_create({ host = '127.0.0.1', port = 0 }, 2, 2, 0, 0, \
-           { secure = { private_key = KEY, protocol_id = 3 } })) \
-         return SERVER:address().port",
+         return server(2, 2, { secure = { private_key = KEY, protocol_id = 3 } })",
     );
-    let done = Arc::new(AtomicBool::new(false));
-    let flag = done.clone();
-    let f = lua
-        .create_function(move |_, ()| Ok(flag.load(Ordering::Relaxed)))
-        .unwrap();
-    lua.globals().set("flood_done", f).unwrap();
-    let flooder = {
-        let done = done.clone();
-        std::thread::spawn(move || {
-            let sent = connect_flood(loopback(port));
-            done.store(true, Ordering::Relaxed);
-            sent
-        })
-    };
+    let flooder = flood_in_background(&lua, port);
     let (received, dropped): (i64, i64) = chunk(
         &lua,
         "flood",
-        "pump({ SERVER }, flood_done, 60000) \
+        "pump({ SERVER }, connect_flood_done, 60000) \
          pump({ SERVER }, nil, 200) \
          return stat(SERVER, 'datagrams_received'), stat(SERVER, 'dropped_insecure')",
     );

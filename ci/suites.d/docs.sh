@@ -10,7 +10,7 @@
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 # Alone: bash ci/build-modules.sh && bash ci/suites.d/docs.sh
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 passed=0
 failed=0

@@ -13,11 +13,8 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 export CARGO_TERM_COLOR=never
 
-passed=0
-failed=0
-failures=()
-ok() { passed=$((passed + 1)); echo "PASS $1"; }
-ko() { failed=$((failed + 1)); failures+=("$1"); echo "FAIL $1"; }
+# shellcheck source=ci/suite-lib.sh
+source ci/suite-lib.sh
 
 have_or_install() { # have_or_install COMMAND PACKAGE
   command -v "$1" >/dev/null && return 0
@@ -113,8 +110,4 @@ else
   ko "fuzz build"
 fi
 
-if [ ${#failures[@]} -gt 0 ]; then
-  printf 'failed: %s\n' "${failures[@]}"
-fi
-echo "reliability: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+suite_summary reliability

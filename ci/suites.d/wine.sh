@@ -15,18 +15,13 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 export CARGO_TERM_COLOR=never
 
-passed=0
-failed=0
-failures=()
-ok() { passed=$((passed + 1)); echo "PASS $1"; }
-ko() { failed=$((failed + 1)); failures+=("$1"); echo "FAIL $1"; }
+# shellcheck source=ci/suite-lib.sh
+source ci/suite-lib.sh
 finish() {
   if [ -n "${wineserver:-}" ] && [ -d "${WINEPREFIX:-/nonexistent}" ]; then
     "$wineserver" -k 2>/dev/null # only this prefix's server
   fi
-  if [ ${#failures[@]} -gt 0 ]; then printf 'failed: %s\n' "${failures[@]}"; fi
-  echo "wine: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
+  suite_summary wine
   exit
 }
 elapsed() { echo "$(($(date +%s) - $1)) s"; }
