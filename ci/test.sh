@@ -11,6 +11,17 @@ passed=0
 failed=0
 failures=()
 
+# Wall time of each part, printed before the closing line: the CI budget is 60 minutes.
+started=$(date +%s)
+section_start=$started
+timings=()
+took() { # took NAME: records the time since the last call
+  local now
+  now=$(date +%s)
+  timings+=("$(printf '%5d s  %s' $((now - section_start)) "$1")")
+  section_start=$now
+}
+
 count() { # count PASSED FAILED NAME
   passed=$((passed + $1))
   failed=$((failed + $2))
@@ -31,15 +42,19 @@ cargo_tests() { # cargo_tests NAME CARGO-TEST-ARGS...
   count "$p" "$f" "$name"
 }
 cargo_tests "cargo test (Lua 5.4)"
+took "cargo test (Lua 5.4), build included"
 cargo_tests "cargo test (Lua 5.5)" --no-default-features --features lua55,vendored --test module
+took "cargo test (Lua 5.5)"
 
 # --- Style gates: rustfmt and clippy, as the project promises -----------------------------------
 if cargo fmt --all -- --check >/dev/null; then count 1 0 ""; else echo "FAIL rustfmt"; count 0 1 "rustfmt"; fi
 if cargo clippy --locked --all-targets -q -- -D warnings; then count 1 0 ""; else count 0 1 "clippy"; fi
+took "rustfmt and clippy"
 
 # --- The module under every interpreter -------------------------------------------------------
 interpreters=(lua51:lua5.1 lua52:lua5.2 lua53:lua5.3 lua54:lua5.4 luajit:luajit)
 if ! bash ci/build-modules.sh; then count 0 1 "module build"; fi
+took "module builds"
 
 lua_with_module() { # lua_with_module FLAVOUR INTERPRETER ARGS...
   local flavour=$1 interp=$2; shift 2
@@ -87,6 +102,7 @@ for pair in "${interpreters[@]}"; do
   else
     count 0 1 "secure examples ($interp)"
   fi
+  took "busted and examples under $interp"
 done
 
 # --- Extra suites: each ci/suites.d/*.sh prints "N passed, N failed" as its last line --------
@@ -107,8 +123,12 @@ for suite in ci/suites.d/*.sh; do
   f=$(echo "$line" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+'); f=${f:-0}
   if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
   count "$p" "$f" "$suite"
+  took "suite $name"
 done
 
+echo "=== wall time ==="
+printf '%s\n' "${timings[@]}"
+printf '%5d s  total\n' $(($(date +%s) - started))
 if [ ${#failures[@]} -gt 0 ]; then
   printf 'failed: %s\n' "${failures[@]}"
 fi

@@ -203,12 +203,15 @@ local server = SERVER
 -- sequence number current when it was sent and drops it once the receiver has moved past that,
 -- so under retransmission few get through there; the extra channel shows the plain case.
 local ALL = CHANNELS + 1
+local SECURE = rawget(_G, "SECURE_KEY") ~= nil
 local client = assert(enet.host_create(nil, 1, ALL))
-local token = rawget(_G, "SECURE_KEY") and assert(enet.connect_token({
-  private_key = SECURE_KEY, protocol_id = 7, client_id = 1, timeout = 60,
-  servers = { "127.0.0.1:" .. relay_port, "127.0.0.1:" .. SERVER:address().port },
-}))
-local cpeer = assert(client:connect({ host = "127.0.0.1", port = relay_port }, ALL, 0, token))
+local function token()
+  return rawget(_G, "SECURE_KEY") and assert(enet.connect_token({
+    private_key = SECURE_KEY, protocol_id = 7, client_id = 1, timeout = 60,
+    servers = { "127.0.0.1:" .. relay_port, "127.0.0.1:" .. SERVER:address().port },
+  }))
+end
+local cpeer = assert(client:connect({ host = "127.0.0.1", port = relay_port }, ALL, 0, token()))
 -- At 20% loss each way a command and its acknowledgement both survive 64% of attempts;
 -- ENet gives up on a command unacknowledged for timeoutMinimum (5 s by default) after
 -- timeoutLimit doublings of its retransmit timer, which 8 losses in a row reach. Over tens
@@ -230,6 +233,7 @@ local seen_unsequenced = {}
 local sent_per_channel = {}
 for ch = 0, ALL - 1 do next_reliable[ch], last_unreliable[ch], sent_per_channel[ch] = 1, 0, 0 end
 local speer
+local connected_at, attempts = nil, 1
 
 local function on_server_event(ev)
   if ev.type == enet.EVENT_TYPE_CONNECT then
@@ -282,9 +286,11 @@ while now_ms() < deadline do
   -- (ENet's own behaviour, also in plain mode; the longer secure handshake makes the window
   -- likelier: 9-120 s instead of 4-10 s here; see docs/secure.md).
   for _ = 1, 8 do
-    if r.reliable_sent < RELIABLE and (not rawget(_G, "SECURE_KEY") or speer) then
+    if r.reliable_sent < RELIABLE and (not SECURE or speer) then
       local ch = r.reliable_sent % CHANNELS
-      local rc, err = cpeer:send(ch, enet.packet_create("r:" .. ch .. ":" .. sent_per_channel[ch] + 1 .. PAD))
+      -- With FRAGMENTS set, every 50th reliable message is 4 000 bytes: fragmented.
+      local pad = (FRAGMENTS and r.reliable_sent % 50 == 0) and ("x"):rep(4000) or PAD
+      local rc, err = cpeer:send(ch, enet.packet_create("r:" .. ch .. ":" .. sent_per_channel[ch] + 1 .. pad))
       if rc == 0 then
         sent_per_channel[ch] = sent_per_channel[ch] + 1
         r.reliable_sent = r.reliable_sent + 1
@@ -296,13 +302,13 @@ while now_ms() < deadline do
       end
     end
   end
-  if r.unreliable_sent < UNRELIABLE and r.connected then
+  if r.unreliable_sent < UNRELIABLE and r.connected and (not SECURE or speer) then
     local ch = r.unreliable_sent % ALL
     r.unreliable_sent = r.unreliable_sent + 1
     if ch == CHANNELS then r.unreliable_alone_sent = r.unreliable_alone_sent + 1 end
     cpeer:send(ch, enet.packet_create("u:" .. ch .. ":" .. r.unreliable_sent .. PAD, 0))
   end
-  if r.unsequenced_sent < UNRELIABLE and r.connected then
+  if r.unsequenced_sent < UNRELIABLE and r.connected and (not SECURE or speer) then
     local ch = r.unsequenced_sent % CHANNELS
     r.unsequenced_sent = r.unsequenced_sent + 1
     cpeer:send(ch, enet.packet_create("s:" .. ch .. ":" .. r.unsequenced_sent .. PAD,
@@ -313,7 +319,7 @@ while now_ms() < deadline do
     local n, ev = client:service(0)
     if n <= 0 then break end
     if ev.type == enet.EVENT_TYPE_CONNECT then
-      r.connected = true
+      r.connected, connected_at = true, now_ms()
       if THROTTLE_OFF then assert(cpeer:throttle_configure(5000, 2, 0) == 0) end
     end
     if ev.type == enet.EVENT_TYPE_DISCONNECT then r.disconnects = r.disconnects + 1 end
@@ -331,7 +337,22 @@ while now_ms() < deadline do
   end
   local n, ev = server:service(1)
   if n > 0 then on_server_event(ev) end
+  -- The client's connect event comes when VERIFY_CONNECT arrives; the server's when the
+  -- acknowledgement of it does. The server's peer keeps ENet's default timeouts until its
+  -- connect event, so it gives up on VERIFY_CONNECT after 4-5 sends in ~7.7 s (30 s at most),
+  -- while the client, on its 60-120 s timeouts, stays connected to nobody. Traced once: send 1
+  -- lost, sends 2 and 3 arrived but both acknowledgements were lost, send 4 lost. The relay's
+  -- seed fixes the fate of the n-th datagram, so whether the first ~30 datagrams hit that
+  -- pattern depends on their order, which scheduling on a busy machine changes. A game
+  -- reconnects; so does the test, with a fresh token, once the server has certainly given up.
+  if SECURE and connected_at and not speer and now_ms() - connected_at > 40000 then
+    cpeer:reset()
+    cpeer = assert(client:connect({ host = "127.0.0.1", port = relay_port }, ALL, 0, token()))
+    cpeer:timeout(32, 60000, 120000)
+    r.connected, connected_at, attempts = false, nil, attempts + 1
+  end
 end
+r.connect_attempts = attempts
 r.elapsed_ms = math.floor(now_ms() - (deadline - MAX_MS))
 r.state = cpeer:state()
 local st = cpeer:statistics()
@@ -371,8 +392,13 @@ const FAULTS: Faults = Faults {
 fn lossy_run(throttle_off: bool, secure: bool) -> Lossy {
     let lua = lua();
     lua.globals().set("THROTTLE_OFF", throttle_off).unwrap();
+    // Secure mode drops the relay's duplicates as replays (plain ENet gets a second chance at
+    // each duplicated datagram, acknowledgements included), so ENet sees more loss and takes
+    // longer: a quarter of the messages keeps the run as short, and fragmented ones join in.
+    let reliable = if secure { RELIABLE / 4 } else { RELIABLE };
     if secure {
         lua.globals().set("SECURE_KEY", "k".repeat(32)).unwrap();
+        lua.globals().set("FRAGMENTS", true).unwrap();
     }
     let server_port: u16 = chunk(
         &lua,
@@ -387,7 +413,7 @@ fn lossy_run(throttle_off: bool, secure: bool) -> Lossy {
     let r: Table = lua
         .load(LOSSY_TRANSFER)
         .set_name("=lossy_transfer")
-        .call((relay.addr.port(), RELIABLE, UNRELIABLE, CHANNELS, 120_000))
+        .call((relay.addr.port(), reliable, UNRELIABLE, CHANNELS, 120_000))
         .unwrap_or_else(|e| panic!("lossy_transfer: {e}"));
     let run = Lossy {
         relay: relay.stats(),
@@ -403,7 +429,8 @@ fn lossy_run(throttle_off: bool, secure: bool) -> Lossy {
          relay received {} datagrams, dropped {}, duplicated {}, forwarded {}; \
          reliable {}/{} delivered in {} ms, duplicates {}, out of order {}; \
          unreliable sequenced {}/{} delivered ({}/{} on the channel without reliable \
-         traffic), backwards {}; unsequenced {}/{} delivered, duplicates {}",
+         traffic), backwards {}; unsequenced {}/{} delivered, duplicates {}; \
+         connect attempts {}",
         if secure { " in secure mode" } else { "" },
         FAULTS.loss_percent,
         FAULTS.duplicate_percent,
@@ -426,9 +453,10 @@ fn lossy_run(throttle_off: bool, secure: bool) -> Lossy {
         get("unsequenced_received"),
         get("unsequenced_sent"),
         get("unsequenced_duplicates"),
+        get("connect_attempts"),
     );
-    assert_eq!(get("reliable_sent"), RELIABLE);
-    assert_eq!(get("reliable_received"), RELIABLE, "reliable messages lost");
+    assert_eq!(get("reliable_sent"), reliable);
+    assert_eq!(get("reliable_received"), reliable, "reliable messages lost");
     assert_eq!(get("reliable_duplicates"), 0);
     assert_eq!(get("reliable_out_of_order"), 0);
     assert_eq!(get("unreliable_sent"), UNRELIABLE);
