@@ -8,12 +8,24 @@
 //! userdata (so `type(peer)` is `"userdata"` and a collected host is destroyed, as in
 //! lua-enet), a handle for any peer slot (`host:get_peer(i)`), the peer fields lua-enet
 //! reads (`connect_id`, `last_round_trip_time`, `ping_interval`), the host clock
-//! (`service_time`) and the ENet version.
+//! (`service_time`) and the ENet version. The per-message methods, `host:service`,
+//! `host:check_events` and `peer:send`, are raw functions (src/object.rs) that read
+//! compat.lua's records directly, so a game's loop never runs compat's Lua.
 
-use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataFields, Value};
+use std::os::raw::c_int;
+use std::time::Duration;
+
+use mlua::{
+    ffi, AnyUserData, Function, Lua, MetaMethod, MultiValue, Table, UserData, UserDataFields, Value,
+};
 use rusty_enet::PeerID;
 
-use crate::host::{Host, Shared};
+use crate::error::{raise, Msg};
+use crate::event::{self, Outcome, Shape};
+use crate::host::{self, Fetch, Shared};
+use crate::object::{self, upvalue, HostBlock, LuaState, PeerBlock, HOST_MT, PEER_MT, UPVALUES};
+use crate::packet::{self, check};
+use crate::peer;
 
 const SOURCE: &str = include_str!("compat.lua");
 
@@ -77,8 +89,28 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
         .load(SOURCE)
         .set_name("=module_enet.compat")
         .into_function()?;
-    let (exports, host_methods, peer_methods, peer_tostring): (Table, Table, Table, Value) =
-        chunk.call((core, primitives(lua)?))?;
+    let (exports, host_methods, peer_methods, peer_tostring, internals): (
+        Table,
+        Table,
+        Table,
+        Value,
+        Table,
+    ) = chunk.call((core, primitives(lua)?))?;
+    let mut extra = MultiValue::new();
+    extra.push_back(Value::Table(internals.raw_get::<Table>("recs")?));
+    extra.push_back(Value::Function(internals.raw_get::<Function>("to_event")?));
+    extra.push_back(Value::Function(
+        internals.raw_get::<Function>("from_stash")?,
+    ));
+    for s in STRINGS {
+        extra.push_back(Value::String(lua.create_string(s)?));
+    }
+    host_methods.raw_set("service", object::function(lua, service, extra.clone())?)?;
+    host_methods.raw_set(
+        "check_events",
+        object::function(lua, check_events, extra.clone())?,
+    )?;
+    peer_methods.raw_set("send", object::function(lua, send, extra)?)?;
     lua.set_named_registry_value(HOST_METHODS, host_methods)?;
     lua.set_named_registry_value(PEER_METHODS, peer_methods)?;
     lua.set_named_registry_value(PEER_TOSTRING, peer_tostring)?;
@@ -107,8 +139,8 @@ fn primitives(lua: &Lua) -> mlua::Result<Table> {
     let prim = lua.create_table()?;
     prim.raw_set(
         "new_host",
-        lua.create_function(|lua, inner: AnyUserData| {
-            let state = inner.borrow::<Host>()?.state.clone();
+        lua.create_function(|lua, inner: Value| {
+            let (_, state) = host_arg(&inner)?;
             lua.create_userdata(CompatHost { state })
         })?,
     )?;
@@ -129,15 +161,13 @@ fn primitives(lua: &Lua) -> mlua::Result<Table> {
 
 /// The module's peer handle for slot `slot` (0-based) of a host, whatever its state:
 /// lua-enet's `host:get_peer` hands out unused slots too.
-fn slot_peer(lua: &Lua, (host, slot): (AnyUserData, usize)) -> mlua::Result<Value> {
-    let state = host.borrow::<Host>()?.state.clone();
+fn slot_peer(lua: &Lua, (host, slot): (Value, usize)) -> mlua::Result<Value> {
+    let (host, state) = host_arg(&host)?;
     let in_range = state.try_borrow().is_ok_and(|s| slot < s.slots.len());
     if !in_range {
         return Ok(Value::Nil);
     }
-    Ok(Value::UserData(crate::peer::userdata(
-        lua, &host, &state, slot,
-    )?))
+    Ok(Value::UserData(peer::userdata(lua, host, &state, slot)?))
 }
 
 /// A field of the ENet peer in slot `slot`: `connectID`, `lastRoundTripTime` or
@@ -145,9 +175,9 @@ fn slot_peer(lua: &Lua, (host, slot): (AnyUserData, usize)) -> mlua::Result<Valu
 /// slot is live.
 fn peer_field(
     _: &Lua,
-    (host, slot, name): (AnyUserData, usize, mlua::LuaString),
+    (host, slot, name): (Value, usize, mlua::LuaString),
 ) -> mlua::Result<Option<i64>> {
-    let state = host.borrow::<Host>()?.state.clone();
+    let (_, state) = host_arg(&host)?;
     let Ok(guard) = state.try_borrow() else {
         return Ok(None);
     };
@@ -171,8 +201,8 @@ fn peer_field(
 }
 
 /// The host's clock in milliseconds (lua-enet's `service_time`), or nil once destroyed.
-fn host_time(_: &Lua, host: AnyUserData) -> mlua::Result<Option<i64>> {
-    let state = host.borrow::<Host>()?.state.clone();
+fn host_time(_: &Lua, host: Value) -> mlua::Result<Option<i64>> {
+    let (_, state) = host_arg(&host)?;
     let Ok(guard) = state.try_borrow() else {
         return Ok(None);
     };
@@ -182,4 +212,287 @@ fn host_time(_: &Lua, host: AnyUserData) -> mlua::Result<Option<i64>> {
         .and_then(|e| i64::try_from(e.now().as_millis()).ok())
         // ENet's clock is 32-bit milliseconds, and lua-enet hands it out as such.
         .map(|ms| ms & 0xffff_ffff))
+}
+
+/// A module host handed over by compat.lua (an internal error if it is anything else).
+fn host_arg(value: &Value) -> mlua::Result<(&AnyUserData, Shared)> {
+    host::arg(value, "compat", 1).map_err(|_| mlua::Error::runtime("compat: not a module host"))
+}
+
+// The raw functions' own upvalues, after the standard ones: compat.lua's record table
+// (proxy -> record), its `to_event` and `from_stash`, then STRINGS.
+const RECS: c_int = UPVALUES + 1;
+const TO_EVENT: c_int = UPVALUES + 2;
+const FROM_STASH: c_int = UPVALUES + 3;
+/// "receive" and "channel" come first, in this order, for `Shape::Compat`.
+const STRINGS: [&str; 11] = [
+    "receive",
+    "channel",
+    "kind",
+    "inner",
+    "stash",
+    "proxies",
+    "enet_host",
+    "enet_peer",
+    "reliable",
+    "unreliable",
+    "unsequenced",
+];
+const S_RECEIVE: c_int = UPVALUES + 4;
+const S_KIND: c_int = UPVALUES + 6;
+const S_INNER: c_int = UPVALUES + 7;
+const S_STASH: c_int = UPVALUES + 8;
+const S_PROXIES: c_int = UPVALUES + 9;
+const S_ENET_HOST: c_int = UPVALUES + 10;
+const S_ENET_PEER: c_int = UPVALUES + 11;
+const S_RELIABLE: c_int = UPVALUES + 12;
+const S_UNRELIABLE: c_int = UPVALUES + 13;
+const S_UNSEQUENCED: c_int = UPVALUES + 14;
+
+/// compat.lua's `typename`: a proxy's kind, else Lua's type name.
+///
+/// # Safety
+/// Inside one of these raw functions; may allocate (error paths only).
+unsafe fn typename(l: LuaState, idx: c_int) -> Msg {
+    unsafe {
+        ffi::lua_pushvalue(l, upvalue(RECS));
+        ffi::lua_pushvalue(l, idx);
+        ffi::lua_rawget(l, -2);
+        let name = if ffi::lua_type(l, -1) == ffi::LUA_TTABLE {
+            ffi::lua_pushvalue(l, upvalue(S_KIND));
+            ffi::lua_rawget(l, -2);
+            let mut len = 0;
+            let p = ffi::lua_tolstring(l, -1, &mut len);
+            let kind = if p.is_null() {
+                Msg::of("?")
+            } else {
+                Msg::of(String::from_utf8_lossy(std::slice::from_raw_parts(
+                    p.cast::<u8>(),
+                    len,
+                )))
+            };
+            ffi::lua_pop(l, 1);
+            kind
+        } else {
+            match ffi::lua_type(l, idx) {
+                ffi::LUA_TNONE | ffi::LUA_TNIL => Msg::of("nil"),
+                t => Msg::of(std::ffi::CStr::from_ptr(ffi::lua_typename(l, t)).to_string_lossy()),
+            }
+        };
+        ffi::lua_pop(l, 2);
+        name
+    }
+}
+
+/// compat.lua's `host_rec` / `peer_rec`: pushes the record of `self` (argument 1) if it is a
+/// proxy of the kind at upvalue `kind`, else raises lua-enet's "bad self" error.
+///
+/// # Safety
+/// Inside one of these raw functions.
+unsafe fn record(l: LuaState, func: &str, kind: c_int, expected: &str) -> c_int {
+    unsafe {
+        ffi::lua_pushvalue(l, upvalue(RECS));
+        ffi::lua_pushvalue(l, 1);
+        ffi::lua_rawget(l, -2);
+        ffi::lua_remove(l, -2);
+        let r = ffi::lua_gettop(l);
+        if ffi::lua_type(l, r) == ffi::LUA_TTABLE {
+            ffi::lua_pushvalue(l, upvalue(S_KIND));
+            ffi::lua_rawget(l, r);
+            let ours = ffi::lua_rawequal(l, -1, upvalue(kind)) != 0;
+            ffi::lua_pop(l, 1);
+            if ours {
+                return r;
+            }
+        }
+        let got = typename(l, 1);
+        let m = Msg::of(format_args!(
+            "calling '{func}' on bad self ({expected} expected, got {got})"
+        ));
+        raise(l, &m)
+    }
+}
+
+/// Pushes field `key` (an upvalue) of the table at `t`; returns its index.
+unsafe fn field(l: LuaState, t: c_int, key: c_int) -> c_int {
+    unsafe {
+        ffi::lua_pushvalue(l, upvalue(key));
+        ffi::lua_rawget(l, t);
+        ffi::lua_gettop(l)
+    }
+}
+
+/// compat.lua's `int`: luaL_checknumber (numeric strings too) and lua-enet's truncation.
+unsafe fn int(
+    l: LuaState,
+    idx: c_int,
+    pos: c_int,
+    func: &str,
+    default: Option<f64>,
+) -> Result<f64, Msg> {
+    unsafe {
+        let t = ffi::lua_type(l, idx);
+        if t <= ffi::LUA_TNIL {
+            if let Some(d) = default {
+                return Ok(d);
+            }
+        }
+        let mut is_number = 0;
+        let n = if t == ffi::LUA_TNUMBER || t == ffi::LUA_TSTRING {
+            ffi::lua_tonumberx(l, idx, &mut is_number)
+        } else {
+            0.0
+        };
+        if is_number == 0 {
+            let got = typename(l, idx);
+            return Err(Msg::bad_argument(
+                func,
+                pos,
+                format_args!("number expected, got {got}"),
+            ));
+        }
+        if !n.is_finite() {
+            return Err(Msg::bad_argument(
+                func,
+                pos,
+                "number has no integer representation",
+            ));
+        }
+        Ok(n.trunc())
+    }
+}
+
+/// `host:service(timeout?)` and `host:check_events()`: lua-enet's event table or nothing.
+unsafe fn compat_event(l: LuaState, func: &'static str, failure: &str, wait: bool) -> c_int {
+    // SAFETY: raw function (src/object.rs rules); the record, the inner host and the tables
+    // stay on the stack, so the host block and its state outlive the call.
+    unsafe {
+        // Fixed argument slots: what this pushes must not look like an argument.
+        ffi::lua_settop(l, 2);
+        let h = record(l, func, S_ENET_HOST, "enet_host");
+        let inner = field(l, h, S_INNER);
+        if ffi::lua_type(l, inner) <= ffi::LUA_TNIL {
+            raise(l, &Msg::of("enet: host has been destroyed"))
+        }
+        let fetch = if wait {
+            let ms = check!(l, int(l, 2, 1, func, Some(0.0)));
+            Fetch::Service(Duration::from_millis(
+                ms.clamp(0.0, f64::from(u32::MAX)) as u64
+            ))
+        } else {
+            Fetch::Queued
+        };
+        let stash = field(l, h, S_STASH);
+        let stashed = ffi::lua_type(l, stash) == ffi::LUA_TTABLE
+            && ffi::lua_rawgeti(l, stash, 1) > ffi::LUA_TNIL;
+        if stashed {
+            ffi::lua_pushvalue(l, upvalue(FROM_STASH));
+            ffi::lua_pushvalue(l, h);
+            ffi::lua_call(l, 1, 1);
+            return 1;
+        }
+        let proxies = field(l, h, S_PROXIES);
+        let host = object::block(l, inner, upvalue(HOST_MT)).cast::<HostBlock>();
+        let state = match (host.is_null(), ffi::lua_type(l, proxies)) {
+            (false, ffi::LUA_TTABLE) => (*host).state.as_ref(),
+            _ => raise(l, &Msg::internal(func)),
+        };
+        let Some(state) = state else {
+            raise(l, &Msg::of(failure))
+        };
+        let shape = Shape::Compat {
+            proxies,
+            strings: S_RECEIVE,
+        };
+        match event::deliver(l, func, inner, state, fetch, 1, shape) {
+            Outcome::Destroyed => raise(l, &Msg::of(failure)),
+            Outcome::Delivered(0) => 0,
+            Outcome::Delivered(_) => 1,
+            Outcome::Fallback => {
+                let ev = ffi::lua_gettop(l);
+                ffi::lua_pushvalue(l, upvalue(TO_EVENT));
+                ffi::lua_pushvalue(l, h);
+                ffi::lua_pushvalue(l, ev);
+                ffi::lua_call(l, 2, 1);
+                1
+            }
+        }
+    }
+}
+
+unsafe extern "C-unwind" fn service(l: LuaState) -> c_int {
+    unsafe { compat_event(l, "service", "Error during service", true) }
+}
+
+unsafe extern "C-unwind" fn check_events(l: LuaState) -> c_int {
+    unsafe { compat_event(l, "check_events", "Error checking event", false) }
+}
+
+/// `peer:send(data, channel?, flag?) -> 0 | -1, message`, checked as lua-enet does.
+unsafe extern "C-unwind" fn send(l: LuaState) -> c_int {
+    const F: &str = "send";
+    // SAFETY: raw function (src/object.rs rules); the data string and the inner peer stay on
+    // the stack for the whole call.
+    unsafe {
+        // Fixed argument slots: what this pushes must not look like an argument.
+        ffi::lua_settop(l, 4);
+        let r = record(l, F, S_ENET_PEER, "enet_peer");
+        // luaL_checklstring: a number becomes a string (in its own argument slot).
+        let t = ffi::lua_type(l, 2);
+        if t != ffi::LUA_TSTRING && t != ffi::LUA_TNUMBER {
+            let got = typename(l, 2);
+            let m = Msg::bad_argument(F, 1, format_args!("string expected, got {got}"));
+            raise(l, &m)
+        }
+        let mut len = 0;
+        let data = ffi::lua_tolstring(l, 2, &mut len);
+        let flags = match ffi::lua_type(l, 4) {
+            ffi::LUA_TNONE | ffi::LUA_TNIL => packet::FLAG_RELIABLE,
+            ffi::LUA_TSTRING | ffi::LUA_TNUMBER => {
+                if ffi::lua_rawequal(l, 4, upvalue(S_RELIABLE)) != 0 {
+                    packet::FLAG_RELIABLE
+                } else if ffi::lua_rawequal(l, 4, upvalue(S_UNRELIABLE)) != 0 {
+                    0
+                } else if ffi::lua_rawequal(l, 4, upvalue(S_UNSEQUENCED)) != 0 {
+                    packet::FLAG_UNSEQUENCED
+                } else {
+                    // tostring(v): a copy, so a number argument stays a number.
+                    ffi::lua_pushvalue(l, 4);
+                    let mut n = 0;
+                    let p = ffi::lua_tolstring(l, -1, &mut n);
+                    let m = Msg::of(format_args!(
+                        "Unknown packet flag: {}",
+                        String::from_utf8_lossy(std::slice::from_raw_parts(p.cast::<u8>(), n))
+                    ));
+                    raise(l, &m)
+                }
+            }
+            _ => {
+                let got = typename(l, 4);
+                let m = Msg::bad_argument(F, 3, format_args!("string expected, got {got}"));
+                raise(l, &m)
+            }
+        };
+        let channel = check!(l, int(l, 3, 2, F, Some(0.0)));
+        if !(0.0..255.0).contains(&channel) {
+            ffi::lua_pushinteger(l, -1);
+            let m = Msg::of("channel out of range");
+            m.push(l);
+            return 2;
+        }
+        let inner = field(l, r, S_INNER);
+        let peer = object::block(l, inner, upvalue(PEER_MT)).cast::<PeerBlock>();
+        if peer.is_null() {
+            raise(l, &Msg::internal(F))
+        }
+        let bytes = if len == 0 {
+            &[][..]
+        } else {
+            std::slice::from_raw_parts(data.cast::<u8>(), len)
+        };
+        let sent = object::rust_or_raise(l, F, || {
+            peer::send_bytes(&*peer, channel as u8, bytes, flags)
+        });
+        peer::push_sent(l, F, sent)
+    }
 }
