@@ -143,7 +143,7 @@ end
 local function peer_proxy(h, inner)
   local p = h.proxies[inner]
   if p then return p end
-  p = new_peer()
+  p = new_peer(inner)
   local c = h.live[inner]
   recs[p] = { kind = PEER, inner = inner, host = h, addr = c and c.addr, index = c and c.index }
   h.proxies[inner] = p
@@ -235,9 +235,11 @@ function enet.host_create(address, peer_count, channel_count, in_bandwidth, out_
   end
   local inner, err = core_host_create(bind, peers, channels, incoming, outgoing)
   if not inner then return nil, "enet: failed to create host (" .. tostring(err) .. ")" end
-  local p = new_host(inner)
+  -- The proxy shares `proxies` and `stash` with its record (src/compat.rs reads them).
+  local proxies, stash = setmetatable({}, WEAK_KV), {}
+  local p = new_host(inner, proxies, stash)
   recs[p] = { kind = HOST, inner = inner, peer_count = peers,
-              proxies = setmetatable({}, WEAK_KV), live = {}, nlive = 0, stash = {} }
+              proxies = proxies, live = {}, nlive = 0, stash = stash }
   return p
 end
 
@@ -346,7 +348,8 @@ function Host.destroy(self)
   end
   if h.inner == nil then return end
   for inner in pairs(h.live) do forget(h, inner) end
-  h.stash = {}
+  local stash = h.stash
+  for i = #stash, 1, -1 do stash[i] = nil end
   host_destroy(h.inner)
   h.inner = nil
 end

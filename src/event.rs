@@ -1,12 +1,12 @@
 //! Events: `{type=, peer=, channelID=, data=, packet= | payload=, reason=}`, lists of them, or
-//! flat records of four values, built by [`deliver`] for the raw event functions (host.rs,
+//! flat records of four values, built by [`hand_over`] for the raw event functions (host.rs,
 //! compat.rs) straight on Lua's C API: a table pre-sized for its fields, keys held in upvalues,
 //! the peer handle found with one raw lookup in the host's cache.
 //!
 //! Out of memory (or a finalizer error, on Lua 5.1-5.3) may strike at any allocation, so an
 //! event stays in the host's queue until every Lua object for it exists; only then is it taken,
 //! and nothing after that allocates. An allocation may also run a finalizer that calls the same
-//! host and takes the events first: `deliver` notices (the queue's `taken` count moved) and
+//! host and takes the events first: `hand_over` notices (the queue's `taken` count moved) and
 //! starts over with whatever is at the front then.
 
 use std::os::raw::c_int;
@@ -62,7 +62,7 @@ impl Event {
     }
 }
 
-/// How [`deliver`] hands events over. Indices are absolute stack indices.
+/// How [`hand_over`] hands events over. Indices are absolute stack indices.
 #[derive(Clone, Copy)]
 pub enum Shape {
     /// One event table, left on the stack (`host_service`, `host_check_events`).
@@ -127,54 +127,65 @@ struct Summary {
     len: usize,
 }
 
-/// Hands up to `max` events of the host at stack index `host` (its state is `state`) over to
-/// Lua in `shape`; the result (a table or list) is left on the stack but for `Records`.
+/// Makes up to `max` events of a host ready (`State::ready`): how many, and the host's
+/// `taken` count they go with; None for a destroyed host. Touches no Lua value, so a call that
+/// finds nothing (the usual per-frame poll) costs no Lua work at all.
 ///
 /// # Safety
-/// Inside a raw function (the standard upvalues), with the host userdata at `host` (so `state`
-/// outlives the call) and no Rust value with a destructor alive in the caller: this allocates
-/// and may raise.
-pub unsafe fn deliver(
+/// Inside a raw function; raises (the host is busy, or a panic) with nothing to free.
+pub unsafe fn ready(
     l: LuaState,
     func: &str,
-    host: c_int,
     state: &Shared,
     fetch: Fetch,
     max: usize,
+) -> Option<(usize, u64)> {
+    let ready = unsafe {
+        rust_or_raise(l, func, || {
+            let Ok(mut s) = state.try_borrow_mut() else {
+                return Look::Busy;
+            };
+            if s.enet.is_none() {
+                return Look::Moved;
+            }
+            let n = s.ready(fetch, max);
+            Look::Found((n, s.taken()))
+        })
+    };
+    match ready {
+        Look::Found(found) => Some(found),
+        Look::Moved => None,
+        Look::Busy => unsafe { raise(l, &Msg::busy(func)) },
+    }
+}
+
+/// Hands the events [`ready`] found (`found`) over to Lua in `shape`; `cache` is the stack
+/// index of the host's peer cache. The result (a table or a list) is left on top of the stack
+/// but for `Records`. `fetch` and `max` are [`ready`]'s, for a restart.
+///
+/// # Safety
+/// Inside a raw function with the standard upvalues; the host userdata must be on the stack
+/// (so `state` outlives the call), and no Rust value with a destructor may be alive in the
+/// caller: this allocates and may raise.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn hand_over(
+    l: LuaState,
+    func: &str,
+    state: &Shared,
+    cache: c_int,
+    fetch: Fetch,
+    max: usize,
+    found: (usize, u64),
     shape: Shape,
 ) -> Outcome {
     unsafe {
-        let base = ffi::lua_gettop(l);
-        ffi::lua_getuservalue(l, host);
-        let cache = base + 1;
         if ffi::lua_type(l, cache) != ffi::LUA_TTABLE {
             raise(l, &Msg::internal(func))
         }
-        let mut fetch = fetch;
+        let base = ffi::lua_gettop(l);
+        let (mut n, mut epoch) = found;
         for _ in 0..RESTARTS {
-            ffi::lua_settop(l, cache);
-            let ready = rust_or_raise(l, func, || {
-                let Ok(mut s) = state.try_borrow_mut() else {
-                    return Look::Busy;
-                };
-                if s.enet.is_none() {
-                    return Look::Moved;
-                }
-                let n = s.ready(fetch, max);
-                Look::Found((n, s.taken()))
-            });
-            let (n, epoch) = match ready {
-                Look::Found(found) => found,
-                Look::Busy => raise(l, &Msg::busy(func)),
-                Look::Moved => {
-                    ffi::lua_settop(l, base);
-                    return Outcome::Destroyed;
-                }
-            };
-            // A restart takes what is ready then, without waiting again.
-            fetch = fetch.no_wait();
             if n == 0 {
-                ffi::lua_settop(l, base);
                 if let Shape::List { .. } = shape {
                     ffi::lua_createtable(l, 0, 0);
                 }
@@ -203,31 +214,37 @@ pub unsafe fn deliver(
                     ffi::lua_rawseti(l, list, i as ffi::lua_Integer + 1);
                 }
             }
-            if !built {
-                continue;
-            }
-            // Every Lua object exists: take the events. Nothing below allocates.
-            let taken = rust_or_raise(l, func, || {
-                let Ok(mut s) = state.try_borrow_mut() else {
-                    return Look::Busy;
-                };
-                if s.taken() != epoch || s.enet.is_none() {
-                    return Look::Moved;
+            if built {
+                // Every Lua object exists: take the events. Nothing below allocates.
+                let taken = rust_or_raise(l, func, || {
+                    let Ok(mut s) = state.try_borrow_mut() else {
+                        return Look::Busy;
+                    };
+                    if s.taken() != epoch || s.enet.is_none() {
+                        return Look::Moved;
+                    }
+                    s.take(n);
+                    Look::Found(())
+                });
+                match taken {
+                    Look::Found(()) => {
+                        return if fallback {
+                            Outcome::Fallback
+                        } else {
+                            Outcome::Delivered(n)
+                        };
+                    }
+                    Look::Moved => {}
+                    Look::Busy => raise(l, &Msg::busy(func)),
                 }
-                s.take(n);
-                Look::Found(())
-            });
-            match taken {
-                Look::Found(()) => {}
-                Look::Moved => continue,
-                Look::Busy => raise(l, &Msg::busy(func)),
             }
-            ffi::lua_remove(l, cache);
-            return if fallback {
-                Outcome::Fallback
-            } else {
-                Outcome::Delivered(n)
-            };
+            // A finalizer took the events (or destroyed the host) while they were built: start
+            // over with what is ready now, without waiting again.
+            ffi::lua_settop(l, base);
+            match ready(l, func, state, fetch.no_wait(), max) {
+                Some(found) => (n, epoch) = found,
+                None => return Outcome::Destroyed,
+            }
         }
         raise(l, &Msg::busy(func))
     }
@@ -238,7 +255,7 @@ pub unsafe fn deliver(
 /// a `Compat` event fell back to a module event table.
 ///
 /// # Safety
-/// As [`deliver`]; `cache` is the host's peer cache.
+/// As [`hand_over`]; `cache` is the host's peer cache.
 unsafe fn build(
     l: LuaState,
     func: &str,
@@ -249,10 +266,11 @@ unsafe fn build(
     cache: c_int,
 ) -> Look<bool> {
     let strings = !matches!(shape, Shape::Table | Shape::List { payload: false });
-    let mut small = [0u8; SMALL];
-    let e = match rust_or_raise(l, func, || {
-        look(state, epoch, i, strings.then_some(&mut small))
-    }) {
+    // Uninitialised (no 2 KiB memset per event): `look` writes the first `len` bytes before
+    // anything reads them, and only those are read.
+    let mut buffer = std::mem::MaybeUninit::<[u8; SMALL]>::uninit();
+    let small = buffer.as_mut_ptr().cast::<u8>();
+    let e = match rust_or_raise(l, func, || look(state, epoch, i, strings.then_some(small))) {
         Look::Found(e) => e,
         Look::Moved => return Look::Moved,
         Look::Busy => return Look::Busy,
@@ -267,7 +285,7 @@ unsafe fn build(
                 ffi::lua_rawseti(l, out, k + 2);
                 ffi::lua_pushinteger(l, e.channel_or_data);
                 ffi::lua_rawseti(l, out, k + 3);
-                match push_last(l, func, state, epoch, i, &e, &small, true) {
+                match push_last(l, func, state, epoch, i, &e, small, true) {
                     Look::Found(()) => {}
                     other => return other.map(|()| false),
                 }
@@ -280,7 +298,7 @@ unsafe fn build(
                 let proxy = ffi::lua_gettop(l);
                 if ffi::lua_type(l, proxy) != ffi::LUA_TUSERDATA {
                     ffi::lua_pop(l, 1);
-                    return event_table(l, func, cache, state, epoch, i, &e, &small, false)
+                    return event_table(l, func, cache, state, epoch, i, &e, small, false)
                         .map(|()| true);
                 }
                 ffi::lua_createtable(l, 0, 4);
@@ -295,7 +313,7 @@ unsafe fn build(
                 ffi::lua_pushinteger(l, e.channel_or_data);
                 ffi::lua_rawset(l, t);
                 ffi::lua_pushvalue(l, upvalue(S_DATA));
-                match push_last(l, func, state, epoch, i, &e, &small, true) {
+                match push_last(l, func, state, epoch, i, &e, small, true) {
                     Look::Found(()) => {}
                     other => return other.map(|()| false),
                 }
@@ -304,13 +322,13 @@ unsafe fn build(
                 Look::Found(false)
             }
             Shape::Compat { .. } => {
-                event_table(l, func, cache, state, epoch, i, &e, &small, false).map(|()| true)
+                event_table(l, func, cache, state, epoch, i, &e, small, false).map(|()| true)
             }
             Shape::Table => {
-                event_table(l, func, cache, state, epoch, i, &e, &small, false).map(|()| false)
+                event_table(l, func, cache, state, epoch, i, &e, small, false).map(|()| false)
             }
             Shape::List { payload } => {
-                event_table(l, func, cache, state, epoch, i, &e, &small, payload).map(|()| false)
+                event_table(l, func, cache, state, epoch, i, &e, small, payload).map(|()| false)
             }
         }
     }
@@ -339,7 +357,7 @@ unsafe fn event_table(
     epoch: u64,
     i: usize,
     e: &Summary,
-    small: &[u8; SMALL],
+    small: *mut u8,
     payload: bool,
 ) -> Look<()> {
     unsafe {
@@ -391,7 +409,7 @@ unsafe fn push_last(
     epoch: u64,
     i: usize,
     e: &Summary,
-    small: &[u8; SMALL],
+    small: *mut u8,
     as_string: bool,
 ) -> Look<()> {
     unsafe {
@@ -406,7 +424,7 @@ unsafe fn push_last(
                 None => ffi::lua_pushnil(l),
             },
             Kind::Receive if as_string && e.len <= SMALL => {
-                ffi::lua_pushlstring(l, small.as_ptr().cast(), e.len);
+                ffi::lua_pushlstring(l, small.cast(), e.len);
             }
             Kind::Receive => {
                 let dst = if as_string {
@@ -431,7 +449,7 @@ unsafe fn push_last(
 
 /// The `i`th ready event's values, if the queue is as `epoch` left it; its payload copied to
 /// `small` when asked and short enough.
-fn look(state: &Shared, epoch: u64, i: usize, small: Option<&mut [u8; SMALL]>) -> Look<Summary> {
+fn look(state: &Shared, epoch: u64, i: usize, small: Option<*mut u8>) -> Look<Summary> {
     let Ok(s) = state.try_borrow() else {
         return Look::Busy;
     };
@@ -443,8 +461,9 @@ fn look(state: &Shared, epoch: u64, i: usize, small: Option<&mut [u8; SMALL]>) -
     };
     let bytes = e.packet.as_ref().map_or(&[][..], |p| p.data());
     if let Some(small) = small {
-        if let Some(dst) = small.get_mut(..bytes.len()) {
-            dst.copy_from_slice(bytes);
+        if bytes.len() <= SMALL {
+            // SAFETY: `small` is a SMALL-byte buffer in the caller's frame.
+            unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), small, bytes.len()) };
         }
     }
     Look::Found(Summary {

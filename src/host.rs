@@ -311,7 +311,7 @@ fn accepted_disconnect(state: PeerState, event_now: bool) -> bool {
 /// The host argument of a function written on mlua and its state, or a misuse error naming
 /// `func`.
 pub fn arg<'a>(value: &'a Value, func: &str, pos: usize) -> Result<(&'a AnyUserData, Shared)> {
-    match (value, object::block_of(value, HOST_MT)) {
+    match (value, object::block_of(value, HOST_MT)?) {
         (Value::UserData(ud), Some(p)) => {
             // SAFETY: `value` holds the host userdata alive for this call.
             let state = unsafe { (*p.cast::<HostBlock>()).state.clone() };
@@ -559,6 +559,14 @@ unsafe fn push_destroyed(l: LuaState) -> c_int {
     2
 }
 
+/// Pushes the peer cache of the host at argument 1; returns its index.
+unsafe fn push_cache(l: LuaState) -> c_int {
+    unsafe {
+        ffi::lua_getuservalue(l, 1);
+        ffi::lua_gettop(l)
+    }
+}
+
 /// `host_service` and `host_check_events`: `1, event`, `0` or `-1, message`.
 unsafe fn single_event(l: LuaState, func: &str, host: *const HostBlock, fetch: Fetch) -> c_int {
     // SAFETY: the host is argument 1, alive for the call, and its state with it.
@@ -566,7 +574,16 @@ unsafe fn single_event(l: LuaState, func: &str, host: *const HostBlock, fetch: F
         let Some(state) = (*host).state.as_ref() else {
             return push_destroyed(l);
         };
-        match event::deliver(l, func, 1, state, fetch, 1, Shape::Table) {
+        let found = match event::ready(l, func, state, fetch, 1) {
+            Some((0, _)) => {
+                ffi::lua_pushinteger(l, 0);
+                return 1;
+            }
+            Some(found) => found,
+            None => return push_destroyed(l),
+        };
+        let cache = push_cache(l);
+        match event::hand_over(l, func, state, cache, fetch, 1, found, Shape::Table) {
             Outcome::Destroyed => push_destroyed(l),
             Outcome::Delivered(0) => {
                 ffi::lua_pushinteger(l, 0);
@@ -627,7 +644,20 @@ unsafe extern "C-unwind" fn host_service_batch(l: LuaState) -> c_int {
             return push_destroyed(l);
         };
         let fetch = Fetch::Service(Duration::from_millis(timeout));
-        match event::deliver(l, F, 1, state, fetch, max, Shape::List { payload }) {
+        let Some(found) = event::ready(l, F, state, fetch, max) else {
+            return push_destroyed(l);
+        };
+        let cache = push_cache(l);
+        match event::hand_over(
+            l,
+            F,
+            state,
+            cache,
+            fetch,
+            max,
+            found,
+            Shape::List { payload },
+        ) {
             Outcome::Destroyed => push_destroyed(l),
             outcome => {
                 ffi::lua_pushinteger(l, outcome.count() as ffi::lua_Integer);
@@ -658,7 +688,17 @@ unsafe extern "C-unwind" fn host_service_into(l: LuaState) -> c_int {
             return push_destroyed(l);
         };
         let fetch = Fetch::Service(Duration::from_millis(timeout));
-        match event::deliver(l, F, 1, state, fetch, max, Shape::Records { out: 3 }) {
+        let found = match event::ready(l, F, state, fetch, max) {
+            Some((0, _)) => {
+                ffi::lua_pushinteger(l, 0);
+                return 1;
+            }
+            Some(found) => found,
+            None => return push_destroyed(l),
+        };
+        let cache = push_cache(l);
+        let shape = Shape::Records { out: 3 };
+        match event::hand_over(l, F, state, cache, fetch, max, found, shape) {
             Outcome::Destroyed => push_destroyed(l),
             outcome => {
                 ffi::lua_pushinteger(l, outcome.count() as ffi::lua_Integer);

@@ -127,21 +127,23 @@ pub unsafe fn new_userdata(l: LuaState, size: usize, user_values: c_int) -> *mut
     }
 }
 
-/// The block of the full userdata at `idx` when its metatable is the value at `mt` (an upvalue
-/// or absolute stack index), else null. Neither raises nor allocates.
+/// The block of the userdata at `idx` when its metatable is the value at `mt` (an upvalue or
+/// absolute stack index), else null: `luaL_testudata`'s check, with the metatable at hand
+/// instead of looked up by name. Neither raises nor allocates.
 ///
 /// # Safety
 /// `idx` and `mt` must be acceptable indices of `l`.
 #[inline]
 pub unsafe fn block(l: LuaState, idx: c_int, mt: c_int) -> *mut c_void {
     unsafe {
-        if ffi::lua_type(l, idx) != ffi::LUA_TUSERDATA || ffi::lua_getmetatable(l, idx) == 0 {
+        let p = ffi::lua_touserdata(l, idx);
+        if p.is_null() || ffi::lua_getmetatable(l, idx) == 0 {
             return ptr::null_mut();
         }
         let ours = ffi::lua_rawequal(l, -1, mt) != 0;
         ffi::lua_pop(l, 1);
         if ours {
-            ffi::lua_touserdata(l, idx)
+            p
         } else {
             ptr::null_mut()
         }
@@ -363,10 +365,12 @@ fn class_metatable(lua: &Lua, class: c_int) -> mlua::Result<Table> {
 }
 
 /// The block of `value` if it is a userdata of class `class` (`HOST_MT`, `PEER_MT` or
-/// `PACKET_MT`), for functions written on mlua. The pointer is valid while `value` is.
-pub fn block_of(value: &Value, class: c_int) -> Option<*mut c_void> {
+/// `PACKET_MT`), for functions written on mlua. The pointer is valid while `value` is. The
+/// check runs in a protected call, which can fail like any allocation (out of memory, or a
+/// finalizer error on Lua 5.1-5.3): that error is passed on.
+pub fn block_of(value: &Value, class: c_int) -> mlua::Result<Option<*mut c_void>> {
     let Value::UserData(ud) = value else {
-        return None;
+        return Ok(None);
     };
     let lua = lua_of(ud);
     let mut found = ptr::null_mut();
@@ -378,10 +382,9 @@ pub fn block_of(value: &Value, class: c_int) -> Option<*mut c_void> {
             ffi::lua_rawgeti(l, -1, ffi::lua_Integer::from(class));
             found = block(l, 1, ffi::lua_gettop(l));
             ffi::lua_settop(l, 0);
-        })
-        .ok()?;
+        })?;
     }
-    (!found.is_null()).then_some(found)
+    Ok((!found.is_null()).then_some(found))
 }
 
 /// The Lua state a userdata lives in. Functions written on mlua receive their arguments as

@@ -47,7 +47,7 @@ pub fn send_flags(header: &PacketHeader) -> u32 {
 /// The packet argument of a function written on mlua, as a rusty_enet packet; None for a
 /// destroyed one.
 pub fn enet_arg(value: &Value, func: &str, pos: usize) -> Result<Option<rusty_enet::Packet>> {
-    let Some(p) = object::block_of(value, PACKET_MT) else {
+    let Some(p) = object::block_of(value, PACKET_MT)? else {
         return Err(type_error(func, pos, "ENetPacket", value));
     };
     let header = p.cast::<PacketHeader>();

@@ -135,7 +135,7 @@ pub fn userdata(
 
 /// The peer argument of a function written on mlua, or a misuse error naming `func`.
 fn arg(value: &Value, func: &str, pos: usize) -> Result<Peer> {
-    let Some(p) = object::block_of(value, PEER_MT) else {
+    let Some(p) = object::block_of(value, PEER_MT)? else {
         return Err(type_error(func, pos, "ENetPeer", value));
     };
     // SAFETY: `value` holds the peer userdata alive for this call.
