@@ -18,6 +18,9 @@
 compile_error!("choose one Lua flavour feature: lua51, lua52, lua53, lua54, lua55 or luajit");
 
 mod address;
+// The release module's allocator (src/alloc.rs); tests and embedders keep their own.
+#[cfg_attr(not(all(feature = "module", not(debug_assertions))), allow(dead_code))]
+mod alloc;
 mod args;
 mod compat;
 mod compress;
