@@ -1,20 +1,24 @@
-//! A cache of small freed blocks in front of the system allocator, for the shipped module.
+//! A cache of small freed blocks in front of the system allocator, for the release module on
+//! Linux.
 //!
 //! rusty_enet allocates and frees about seven small blocks per message (packet headers, their
 //! data, protocol commands, acknowledgements), in bursts of a frame's worth. glibc's per-thread
 //! cache keeps 7 blocks per size, so most of a burst goes through its slow paths: about 1 300
 //! instructions per message, as much as C ENet's whole protocol (docs/performance.md). Here
 //! freed blocks of up to 256 bytes wait in per-size stacks of up to 128 for the next request of
-//! that size. One lock-free flag guards the stacks; a thread that finds it taken (the resolver's
-//! threads, now and then) simply uses the system allocator. Every block is the system's own, so
-//! either side may free it.
+//! that size. One flag guards the stacks; a thread that finds it taken (the resolver's threads,
+//! now and then) simply uses the system allocator. Every block is the system's own (`malloc`),
+//! so either side may free it.
+//!
+//! rusty_enet does not always free a block with the `Layout` it allocated it with (defect B5,
+//! docs/reliability.md: a smaller size), which the system allocator ignores. So does this one:
+//! a freed block is filed by the size `malloc_usable_size` reports, never by its `Layout`, and
+//! is only ever handed out for requests no larger than that.
 //!
 //! At most 16 x 128 x 256 bytes (512 KiB) stay cached. They go back to the system when the
 //! library is unloaded (`lua_close`) or the process ends, so leak checkers see no difference.
-//!
-//! Only release builds of the module use it (the shipped library and bench/): the debug builds
-//! the test suites run under valgrind keep the system allocator, so memcheck still sees every
-//! block rusty_enet frees. The unit tests below drive a `Pool` directly.
+//! Debug builds (what the test suites run under valgrind) keep the plain system allocator, so
+//! memcheck still sees every block rusty_enet frees; the unit tests below drive a `Pool`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::UnsafeCell;
@@ -67,10 +71,10 @@ impl Pool {
     /// Frees every cached block.
     pub fn drain(&self) {
         let _ = self.with_bins(|bins| {
-            for (class, bin) in bins.iter_mut().enumerate() {
-                for &p in &bin.blocks[..bin.len] {
-                    // SAFETY: a block of this class, allocated by `System` with this layout.
-                    unsafe { System.dealloc(p, class_layout(class)) };
+            for bin in bins.iter_mut() {
+                for &p in &bin.blocks[..bin.len.min(DEPTH)] {
+                    // SAFETY: a block from `malloc`, owned by the cache.
+                    unsafe { libc::free(p.cast()) };
                 }
                 bin.len = 0;
             }
@@ -84,26 +88,37 @@ impl Default for Pool {
     }
 }
 
-/// The size class of a request, if it is small enough to cache.
+/// The size class a request is served from, if it is small enough.
 #[inline(always)]
-fn class_of(layout: Layout) -> Option<usize> {
+fn request_class(layout: Layout) -> Option<usize> {
     let size = layout.size();
     (size > 0 && size <= STEP * CLASSES && layout.align() <= STEP).then(|| (size - 1) / STEP)
 }
 
-/// What every block of a class is allocated as: the class's largest size.
-fn class_layout(class: usize) -> Layout {
-    // SAFETY: a non-zero multiple of 16, aligned to 16: always a valid layout.
-    unsafe { Layout::from_size_align_unchecked((class + 1) * STEP, STEP) }
+/// The class a freed block is filed under: the largest whose size it holds.
+#[inline(always)]
+fn block_class(p: *mut u8) -> Option<usize> {
+    // SAFETY: `p` is a live block from `malloc` (every block this allocator hands out is).
+    let usable = unsafe { libc::malloc_usable_size(p.cast()) };
+    (STEP..=STEP * CLASSES)
+        .contains(&usable)
+        .then(|| usable / STEP - 1)
+}
+
+/// A fresh block for class `class`.
+fn fresh(class: usize) -> *mut u8 {
+    // SAFETY: a non-zero size; malloc aligns to 16 on the 64-bit Linux targets, 8 on 32-bit
+    // ones, where requests aligned to 16 are not cached (`request_class` says so there too).
+    unsafe { libc::malloc((class + 1) * STEP).cast() }
 }
 
 unsafe impl GlobalAlloc for Pool {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let Some(class) = class_of(layout) else {
+        let Some(class) = request_class(layout).filter(|_| layout.align() <= MALLOC_ALIGN) else {
             return unsafe { System.alloc(layout) };
         };
         let cached = self.with_bins(|bins| {
-            // `class_of` gives 0..CLASSES, and `len` stays within 0..=DEPTH.
+            // `request_class` gives 0..CLASSES, and `len` stays within 0..=DEPTH.
             let bin = &mut bins[class % CLASSES];
             if bin.len == 0 {
                 return ptr::null_mut();
@@ -113,13 +128,16 @@ unsafe impl GlobalAlloc for Pool {
         });
         match cached {
             Some(p) if !p.is_null() => p,
-            _ => unsafe { System.alloc(class_layout(class)) },
+            _ => fresh(class),
         }
     }
 
     unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
-        let Some(class) = class_of(layout) else {
-            return unsafe { System.dealloc(p, layout) };
+        // Whatever `layout` says, the block came from malloc (or posix_memalign): free() and
+        // malloc_usable_size() accept it.
+        let _ = layout;
+        let Some(class) = block_class(p) else {
+            return unsafe { libc::free(p.cast()) };
         };
         let kept = self.with_bins(|bins| {
             let bin = &mut bins[class % CLASSES];
@@ -131,33 +149,40 @@ unsafe impl GlobalAlloc for Pool {
             true
         });
         if kept != Some(true) {
-            unsafe { System.dealloc(p, class_layout(class)) };
+            unsafe { libc::free(p.cast()) };
         }
     }
 
     unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: GlobalAlloc's contract, forwarded.
+        // SAFETY: GlobalAlloc's contract, forwarded; the copy never reads past the block.
         unsafe {
             let new = Layout::from_size_align_unchecked(new_size, layout.align());
-            match (class_of(layout), class_of(new)) {
-                // Both large: the system can grow in place.
-                (None, None) => System.realloc(p, layout, new_size),
-                // Same class: the block already has room.
-                (Some(a), Some(b)) if a == b => p,
-                _ => {
-                    let q = self.alloc(new);
-                    if !q.is_null() {
-                        ptr::copy_nonoverlapping(p, q, layout.size().min(new_size));
-                        self.dealloc(p, layout);
-                    }
-                    q
-                }
+            if layout.align() <= MALLOC_ALIGN && request_class(new).is_none() {
+                // A large result: glibc may grow the block in place.
+                return libc::realloc(p.cast(), new_size).cast();
             }
+            let usable = libc::malloc_usable_size(p.cast());
+            if new_size <= usable && new_size > usable / 2 {
+                return p;
+            }
+            let q = self.alloc(new);
+            if !q.is_null() {
+                ptr::copy_nonoverlapping(p, q, layout.size().min(new_size).min(usable));
+                self.dealloc(p, layout);
+            }
+            q
         }
     }
 }
 
-#[cfg(all(feature = "module", not(debug_assertions)))]
+/// What malloc guarantees, so a cached block fits any request it serves.
+const MALLOC_ALIGN: usize = if cfg!(target_pointer_width = "64") {
+    16
+} else {
+    8
+};
+
+#[cfg(all(feature = "module", not(debug_assertions), target_os = "linux"))]
 #[global_allocator]
 static POOL: Pool = Pool::new();
 
@@ -181,9 +206,14 @@ mod tests {
         Layout::from_size_align(size, align).unwrap()
     }
 
-    /// Fills every byte, so a block handed out twice or too small shows up as corruption.
+    /// Fills every byte, so a block handed out twice or too small shows up (valgrind, or the
+    /// checks below).
     unsafe fn fill(p: *mut u8, size: usize, byte: u8) {
         unsafe { ptr::write_bytes(p, byte, size) };
+    }
+
+    fn usable(p: *mut u8) -> usize {
+        unsafe { libc::malloc_usable_size(p.cast()) }
     }
 
     #[test]
@@ -193,15 +223,37 @@ mod tests {
             let a = pool.alloc(layout(40, 8));
             fill(a, 40, 1);
             pool.dealloc(a, layout(40, 8));
-            // 33..=48 bytes share a class: the same block comes back.
-            let b = pool.alloc(layout(48, 8));
+            let b = pool.alloc(layout(40, 8));
             assert_eq!(a, b);
-            fill(b, 48, 2);
-            // Another class gets another block.
-            let c = pool.alloc(layout(64, 8));
-            assert_ne!(b, c);
-            pool.dealloc(b, layout(48, 8));
-            pool.dealloc(c, layout(64, 8));
+            fill(b, 40, 2);
+            // A larger class never gets a block too small for it.
+            let c = pool.alloc(layout(200, 8));
+            assert!(usable(c) >= 200);
+            pool.dealloc(b, layout(40, 8));
+            pool.dealloc(c, layout(200, 8));
+            pool.drain();
+        }
+    }
+
+    #[test]
+    fn a_block_freed_with_the_wrong_layout_never_serves_a_larger_request() {
+        // rusty_enet's defect B5 frees with a smaller Layout; a larger one must be harmless too.
+        let pool = Pool::new();
+        unsafe {
+            let small = pool.alloc(layout(20, 8));
+            pool.dealloc(small, layout(250, 8));
+            let big = pool.alloc(layout(4000, 8));
+            pool.dealloc(big, layout(24, 8));
+            for size in [20, 24, 100, 250, 256] {
+                let p = pool.alloc(layout(size, 8));
+                assert!(
+                    usable(p) >= size,
+                    "{size} bytes asked, {} usable",
+                    usable(p)
+                );
+                fill(p, size, 5);
+                pool.dealloc(p, layout(size, 8));
+            }
             pool.drain();
         }
     }
@@ -216,8 +268,13 @@ mod tests {
                 fill(p, l.size(), 3);
                 pool.dealloc(p, l);
             }
-            let bins = &*pool.bins.get();
-            assert!(bins.iter().all(|b| b.len == 0));
+            let p = pool.alloc(layout(64, 8));
+            pool.dealloc(p, layout(64, 8));
+            // Only the last block was small enough to keep (the 64-byte one aligned to 64 may
+            // be too, by its usable size: either way nothing larger than 256 bytes is kept).
+            let kept: usize = (*pool.bins.get()).iter().map(|b| b.len).sum();
+            assert!((1..=2).contains(&kept), "{kept} blocks kept");
+            pool.drain();
         }
     }
 
@@ -229,9 +286,10 @@ mod tests {
             for &p in &blocks {
                 pool.dealloc(p, layout(16, 8));
             }
-            assert_eq!((*pool.bins.get())[0].len, DEPTH);
+            let kept: usize = (*pool.bins.get()).iter().map(|b| b.len).sum();
+            assert_eq!(kept, DEPTH);
             pool.drain();
-            assert_eq!((*pool.bins.get())[0].len, 0);
+            assert!((*pool.bins.get()).iter().all(|b| b.len == 0));
         }
     }
 
@@ -245,6 +303,7 @@ mod tests {
             for next in [3, 16, 17, 100, 256, 257, 5000, 300, 200, 2] {
                 p = pool.realloc(p, layout(size, 1), next);
                 assert_eq!(*p, 7, "first byte lost growing {size} -> {next}");
+                assert!(usable(p) >= next);
                 fill(p.add(1), next - 1, 9);
                 size = next;
             }

@@ -182,6 +182,9 @@ pub unsafe fn hand_over(
         if ffi::lua_type(l, cache) != ffi::LUA_TTABLE {
             raise(l, &Msg::internal(func))
         }
+        // A raw function may use LUA_MINSTACK (20) slots; building an event takes up to 8 more
+        // than its caller's, which may have used some already.
+        ffi::luaL_checkstack(l, 12, c"module_enet".as_ptr());
         let base = ffi::lua_gettop(l);
         let (mut n, mut epoch) = found;
         for _ in 0..RESTARTS {

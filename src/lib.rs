@@ -18,7 +18,8 @@
 compile_error!("choose one Lua flavour feature: lua51, lua52, lua53, lua54, lua55 or luajit");
 
 mod address;
-// The release module's allocator (src/alloc.rs); tests and embedders keep their own.
+// The release module's allocator on Linux (src/alloc.rs); tests and embedders keep their own.
+#[cfg(target_os = "linux")]
 #[cfg_attr(not(all(feature = "module", not(debug_assertions))), allow(dead_code))]
 mod alloc;
 mod args;

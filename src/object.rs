@@ -246,6 +246,19 @@ pub unsafe fn push_peer(
     }
 }
 
+/// Stack slots the closures run by `exec_raw` use at most (mlua guarantees only 3), beyond the
+/// upvalues `function` pushes.
+const ROOM: c_int = 16;
+
+/// Makes room for `n` more values on the stack, raising "stack overflow" (inside a protected
+/// call) if there is none.
+///
+/// # Safety
+/// Inside a protected call.
+unsafe fn room(l: LuaState, n: c_int) {
+    unsafe { ffi::luaL_checkstack(l, n, c"module_enet".as_ptr()) }
+}
+
 /// Pushes the context table (creating it on first use).
 ///
 /// # Safety
@@ -287,6 +300,7 @@ pub fn function(
     unsafe {
         lua.exec_raw(extra, |l| {
             let k = ffi::lua_gettop(l);
+            room(l, ROOM + UPVALUES + k);
             push_upvalues(l);
             for i in 1..=k {
                 ffi::lua_pushvalue(l, i);
@@ -312,6 +326,7 @@ pub fn setup(lua: &Lua, classes: [(&str, &Table, Metamethods); 3]) -> mlua::Resu
     // SAFETY: protected call; the closure leaves the stack as it found it and owns nothing.
     unsafe {
         lua.exec_raw::<()>((), |l| {
+            room(l, ROOM);
             push_context(l);
             let ctx = ffi::lua_gettop(l);
             for class in [HOST_MT, PEER_MT, PACKET_MT] {
@@ -357,6 +372,7 @@ fn class_metatable(lua: &Lua, class: c_int) -> mlua::Result<Table> {
     // SAFETY: protected call leaving exactly the metatable on the stack.
     unsafe {
         lua.exec_raw((), |l| {
+            room(l, ROOM);
             push_context(l);
             ffi::lua_rawgeti(l, -1, ffi::lua_Integer::from(class));
             ffi::lua_remove(l, -2);
@@ -378,6 +394,7 @@ pub fn block_of(value: &Value, class: c_int) -> mlua::Result<Option<*mut c_void>
     // but for the argument, which exec_raw's caller discards.
     unsafe {
         lua.exec_raw::<()>(ud, |l| {
+            room(l, ROOM);
             push_context(l);
             ffi::lua_rawgeti(l, -1, ffi::lua_Integer::from(class));
             found = block(l, 1, ffi::lua_gettop(l));
@@ -403,6 +420,7 @@ pub fn new_host(lua: &Lua, state: Shared) -> mlua::Result<AnyUserData> {
     // so `__gc` may run on it at any time.
     unsafe {
         lua.exec_raw((), |l| {
+            room(l, ROOM);
             push_context(l);
             let ctx = ffi::lua_gettop(l);
             let p = new_userdata(l, size_of::<HostBlock>(), 1).cast::<HostBlock>();
@@ -432,6 +450,7 @@ pub fn peer_userdata(
     // closure owns nothing. Leaves exactly the handle on the stack.
     unsafe {
         lua.exec_raw(host_ud, |l| {
+            room(l, ROOM);
             push_context(l);
             ffi::lua_rawgeti(l, -1, ffi::lua_Integer::from(PEER_MT));
             let mt = ffi::lua_gettop(l);

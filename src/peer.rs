@@ -320,6 +320,8 @@ unsafe extern "C-unwind" fn peer_send_many(l: LuaState) -> c_int {
         }
         let flags = check!(l, packet::raw_flags(l, 4, F, 4));
         let n = ffi::lua_rawlen(l, 3);
+        // Indices stay within what every Lua's C API takes (no list that long fits in memory).
+        let n = n.min(c_int::MAX as usize);
         // Every element is checked before anything is queued.
         for i in 1..=n {
             ffi::lua_rawgeti(l, 3, i as ffi::lua_Integer);
