@@ -185,6 +185,12 @@ pub unsafe fn hand_over(
         // A raw function may use LUA_MINSTACK (20) slots; building an event takes up to 8 more
         // than its caller's, which may have used some already.
         ffi::luaL_checkstack(l, 12, c"module_enet".as_ptr());
+        ffi::lua_pushnil(l);
+        let mut peers = Peers {
+            cache,
+            last: ffi::lua_gettop(l),
+            connection: None,
+        };
         let base = ffi::lua_gettop(l);
         let (mut n, mut epoch) = found;
         for _ in 0..RESTARTS {
@@ -204,7 +210,7 @@ pub unsafe fn hand_over(
             let mut fallback = false;
             let mut built = true;
             for i in 0..n {
-                match build(l, func, state, epoch, i, shape, cache) {
+                match build(l, func, state, epoch, i, shape, &mut peers) {
                     Look::Found(f) => fallback |= f,
                     Look::Moved => {
                         built = false;
@@ -253,12 +259,40 @@ pub unsafe fn hand_over(
     }
 }
 
+/// Finds the peer handles of a call's events: the host's cache, and the last handle found, kept
+/// at stack index `last` (a burst of events usually comes from one connection).
+struct Peers {
+    cache: c_int,
+    last: c_int,
+    /// The slot and generation of the handle at `last`.
+    connection: Option<(usize, u64)>,
+}
+
+impl Peers {
+    /// Pushes the handle of connection `generation` of `slot` (see `object::push_peer`).
+    ///
+    /// # Safety
+    /// As [`build`].
+    unsafe fn push(&mut self, l: LuaState, state: &Shared, slot: usize, generation: u64) {
+        unsafe {
+            if self.connection == Some((slot, generation)) {
+                ffi::lua_pushvalue(l, self.last);
+                return;
+            }
+            object::push_peer(l, self.cache, upvalue(PEER_MT), state, slot, generation);
+            ffi::lua_pushvalue(l, -1);
+            ffi::lua_replace(l, self.last);
+            self.connection = Some((slot, generation));
+        }
+    }
+}
+
 /// Builds the Lua value(s) of the `i`th ready event in `shape`: for `Table`, `List` and
 /// `Compat` one table left on the stack, for `Records` four entries of `out`. Found(true) when
 /// a `Compat` event fell back to a module event table.
 ///
 /// # Safety
-/// As [`hand_over`]; `cache` is the host's peer cache.
+/// As [`hand_over`].
 unsafe fn build(
     l: LuaState,
     func: &str,
@@ -266,7 +300,7 @@ unsafe fn build(
     epoch: u64,
     i: usize,
     shape: Shape,
-    cache: c_int,
+    peers: &mut Peers,
 ) -> Look<bool> {
     let strings = !matches!(shape, Shape::Table | Shape::List { payload: false });
     // Uninitialised (no 2 KiB memset per event): `look` writes the first `len` bytes before
@@ -284,7 +318,7 @@ unsafe fn build(
                 let k = 4 * i as ffi::lua_Integer;
                 ffi::lua_pushinteger(l, e.kind as ffi::lua_Integer);
                 ffi::lua_rawseti(l, out, k + 1);
-                object::push_peer(l, cache, upvalue(PEER_MT), state, e.slot, e.generation);
+                peers.push(l, state, e.slot, e.generation);
                 ffi::lua_rawseti(l, out, k + 2);
                 ffi::lua_pushinteger(l, e.channel_or_data);
                 ffi::lua_rawseti(l, out, k + 3);
@@ -296,12 +330,12 @@ unsafe fn build(
                 Look::Found(false)
             }
             Shape::Compat { proxies, strings } if e.kind == Kind::Receive => {
-                object::push_peer(l, cache, upvalue(PEER_MT), state, e.slot, e.generation);
+                peers.push(l, state, e.slot, e.generation);
                 ffi::lua_rawget(l, proxies);
                 let proxy = ffi::lua_gettop(l);
                 if ffi::lua_type(l, proxy) != ffi::LUA_TUSERDATA {
                     ffi::lua_pop(l, 1);
-                    return event_table(l, func, cache, state, epoch, i, &e, small, false)
+                    return event_table(l, func, peers, state, epoch, i, &e, small, false)
                         .map(|()| true);
                 }
                 ffi::lua_createtable(l, 0, 4);
@@ -325,13 +359,13 @@ unsafe fn build(
                 Look::Found(false)
             }
             Shape::Compat { .. } => {
-                event_table(l, func, cache, state, epoch, i, &e, small, false).map(|()| true)
+                event_table(l, func, peers, state, epoch, i, &e, small, false).map(|()| true)
             }
             Shape::Table => {
-                event_table(l, func, cache, state, epoch, i, &e, small, false).map(|()| false)
+                event_table(l, func, peers, state, epoch, i, &e, small, false).map(|()| false)
             }
             Shape::List { payload } => {
-                event_table(l, func, cache, state, epoch, i, &e, small, payload).map(|()| false)
+                event_table(l, func, peers, state, epoch, i, &e, small, payload).map(|()| false)
             }
         }
     }
@@ -355,7 +389,7 @@ impl<T> Look<T> {
 unsafe fn event_table(
     l: LuaState,
     func: &str,
-    cache: c_int,
+    peers: &mut Peers,
     state: &Shared,
     epoch: u64,
     i: usize,
@@ -371,7 +405,7 @@ unsafe fn event_table(
         ffi::lua_pushinteger(l, e.kind as ffi::lua_Integer);
         ffi::lua_rawset(l, t);
         ffi::lua_pushvalue(l, upvalue(S_PEER));
-        object::push_peer(l, cache, upvalue(PEER_MT), state, e.slot, e.generation);
+        peers.push(l, state, e.slot, e.generation);
         ffi::lua_rawset(l, t);
         let (channel, data) = match e.kind {
             Kind::Receive => (e.channel_or_data, 0),
