@@ -1342,7 +1342,8 @@ assert(server:compress(nil) == 0 and client:compress() == 0)]],
     description = "The packet goes out on the next `host_service` or `host_flush`. `packet` "
       .. "may be a plain Lua string, sent with `flags` (no ENetPacket needed). The same "
       .. "packet may be sent to several peers, and destroying or collecting it after the send "
-      .. "never affects delivery.\n\n"
+      .. "never affects delivery. A received packet (`event.packet`) sent on is sent reliably: "
+      .. "ENet does not tell how it was sent.\n\n"
       .. "A peer that is still connecting (right after `host_connect`) accepts sends: they are "
       .. "queued in order and go out once the connection is established, and are dropped if it "
       .. "fails. At most 1024 packets are queued this way; past that `peer_send` fails.",
@@ -1797,9 +1798,10 @@ print(fast:flags() == enet.PACKET_FLAG_UNSEQUENCED)  --> true]],
     method = "destroy",
     group = "packets",
     class = "ENetPacket",
-    summary = "Frees the packet's data now instead of at garbage collection. Idempotent.",
+    summary = "Ends the packet: its data can no longer be read or sent. Idempotent.",
     description = "Afterwards `packet_data` returns nil and sending it fails. Sends already "
-      .. "made are not affected.",
+      .. "made are not affected. The bytes live in the packet object itself (which needs no "
+      .. "finalizer), so their memory goes back with the object at garbage collection.",
     args = { packet_arg() },
     returns = {},
     raises = { NOT_PACKET },

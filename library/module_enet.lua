@@ -629,7 +629,7 @@ function ENetHost:compress(mode) end
 
 ---Queues a packet (or a string) for the peer on a channel.
 ---
----The packet goes out on the next `host_service` or `host_flush`. `packet` may be a plain Lua string, sent with `flags` (no ENetPacket needed). The same packet may be sent to several peers, and destroying or collecting it after the send never affects delivery.
+---The packet goes out on the next `host_service` or `host_flush`. `packet` may be a plain Lua string, sent with `flags` (no ENetPacket needed). The same packet may be sent to several peers, and destroying or collecting it after the send never affects delivery. A received packet (`event.packet`) sent on is sent reliably: ENet does not tell how it was sent.
 ---
 ---A peer that is still connecting (right after `host_connect`) accepts sends: they are queued in order and go out once the connection is established, and are dropped if it fails. At most 1024 packets are queued this way; past that `peer_send` fails.
 ---
@@ -652,7 +652,7 @@ function enet.peer_send(peer, channelID, packet, flags) end
 
 ---Queues a packet (or a string) for the peer on a channel.
 ---
----The packet goes out on the next `host_service` or `host_flush`. `packet` may be a plain Lua string, sent with `flags` (no ENetPacket needed). The same packet may be sent to several peers, and destroying or collecting it after the send never affects delivery.
+---The packet goes out on the next `host_service` or `host_flush`. `packet` may be a plain Lua string, sent with `flags` (no ENetPacket needed). The same packet may be sent to several peers, and destroying or collecting it after the send never affects delivery. A received packet (`event.packet`) sent on is sent reliably: ENet does not tell how it was sent.
 ---
 ---A peer that is still connecting (right after `host_connect`) accepts sends: they are queued in order and go out once the connection is established, and are dropped if it fails. At most 1024 packets are queued this way; past that `peer_send` fails.
 ---
@@ -1177,18 +1177,18 @@ function ENetPeer:user_data() end
 ---@return string? message
 function enet.packet_create(data, flags) end
 
----Frees the packet's data now instead of at garbage collection. Idempotent.
+---Ends the packet: its data can no longer be read or sent. Idempotent.
 ---
----Afterwards `packet_data` returns nil and sending it fails. Sends already made are not affected.
+---Afterwards `packet_data` returns nil and sending it fails. Sends already made are not affected. The bytes live in the packet object itself (which needs no finalizer), so their memory goes back with the object at garbage collection.
 ---
 ---Raises an error when:
 ---* `packet` is not an ENetPacket.
 ---@param packet ENetPacket The packet.
 function enet.packet_destroy(packet) end
 
----Frees the packet's data now instead of at garbage collection. Idempotent.
+---Ends the packet: its data can no longer be read or sent. Idempotent.
 ---
----Afterwards `packet_data` returns nil and sending it fails. Sends already made are not affected.
+---Afterwards `packet_data` returns nil and sending it fails. Sends already made are not affected. The bytes live in the packet object itself (which needs no finalizer), so their memory goes back with the object at garbage collection.
 ---
 ---Raises an error when:
 ---* `packet` is not an ENetPacket.

@@ -1,12 +1,10 @@
 //! Argument checking shared by every Lua-facing function: the messages name the function and
-//! the argument position the way the standard library does.
+//! the argument position the way the standard library does. [`raw`] reads the same arguments
+//! off the Lua stack for the raw functions, with the same rules and messages.
 
 use std::ops::RangeInclusive;
 
-use std::os::raw::c_int;
-
-use mlua::state::RawLua;
-use mlua::{ffi, FromLua, Lua, Value};
+use mlua::Value;
 
 use crate::error::{bad_argument, type_error, Result};
 
@@ -85,7 +83,7 @@ pub fn opt_millis(value: &Value, func: &str, pos: usize, default: u64) -> Result
     Ok(n.min(f64::from(u32::MAX)).ceil() as u64)
 }
 
-/// A userdata argument of our class `T` (`class` is its Lua-visible name, e.g. `ENetHost`).
+/// A userdata argument made by mlua of type `T` (`class` is its Lua-visible name).
 pub fn userdata<'a, T: 'static>(
     value: &'a Value,
     func: &str,
@@ -98,98 +96,181 @@ pub fn userdata<'a, T: 'static>(
     }
 }
 
-/// An optional boolean (nil is false).
-pub fn opt_boolean(value: &Value, func: &str, pos: usize) -> Result<bool> {
-    match value {
-        Value::Nil => Ok(false),
-        Value::Boolean(b) => Ok(*b),
-        other => Err(type_error(func, pos, "boolean", other)),
-    }
-}
+/// The readers of the raw functions (src/object.rs). `idx` is the stack index, `pos` the
+/// position a message names (they differ where a method numbers its arguments without `self`).
+/// A reader allocates only to describe a wrong argument, and leaves the stack as it was.
+pub mod raw {
+    use std::os::raw::c_int;
+    use std::ptr;
 
-/// An argument that is usually a string, read off the Lua stack without taking an mlua
-/// reference (which costs a slot in mlua's reference thread and a drop): `peer_send`'s data.
-pub enum StackBytes {
-    /// A string argument: its bytes, valid only while the called function runs (the string
-    /// stays on the Lua stack, alive and unmoved, until it returns).
-    Bytes(*const u8, usize),
-    /// Anything else.
-    Other(Value),
-}
+    use mlua::ffi;
 
-impl StackBytes {
-    /// `f` of the bytes of a string argument, or the argument itself when it is not a string.
+    use crate::error::{raw_type_name, Msg};
+    use crate::object::LuaState;
+
+    pub type Result<T> = std::result::Result<T, Msg>;
+
+    /// `bad argument #pos to 'func' (EXPECTED expected, got TYPE)`.
     ///
     /// # Safety
-    /// Only inside the Rust function this argument was passed to: a `Bytes` points into a Lua
-    /// string that stays alive only while that call runs.
-    pub unsafe fn with_bytes<R>(
-        &self,
-        f: impl FnOnce(&[u8]) -> R,
-    ) -> std::result::Result<R, &Value> {
-        match self {
-            // SAFETY: as above; Lua strings are immutable.
-            StackBytes::Bytes(data, len) => {
-                Ok(f(unsafe { std::slice::from_raw_parts(*data, *len) }))
-            }
-            StackBytes::Other(Value::String(s)) => Ok(f(&s.as_bytes())),
-            StackBytes::Other(other) => Err(other),
-        }
-    }
-}
-
-impl FromLua for StackBytes {
-    fn from_lua(value: Value, _: &Lua) -> mlua::Result<Self> {
-        // Not read off the stack: keep the reference, so the string stays alive.
-        Ok(StackBytes::Other(value))
+    /// May allocate (to read a userdata's class name).
+    pub unsafe fn type_error(
+        l: LuaState,
+        idx: c_int,
+        func: &str,
+        pos: c_int,
+        expected: &str,
+    ) -> Msg {
+        let got = unsafe { raw_type_name(l, idx) };
+        Msg::bad_argument(func, pos, format_args!("{expected} expected, got {got}"))
     }
 
-    unsafe fn from_stack(idx: c_int, lua: &RawLua) -> mlua::Result<Self> {
-        let state = lua.state();
-        // SAFETY: idx is an argument slot of the running call (mlua's from_stack contract).
+    /// Is the argument absent or nil?
+    ///
+    /// # Safety
+    /// `idx` must be an acceptable index.
+    pub unsafe fn is_nil(l: LuaState, idx: c_int) -> bool {
+        unsafe { ffi::lua_type(l, idx) <= ffi::LUA_TNIL }
+    }
+
+    /// A number argument as a float (an integer converted), or None if it is not a number.
+    unsafe fn number(l: LuaState, idx: c_int) -> Option<f64> {
         unsafe {
-            if ffi::lua_type(state, idx) == ffi::LUA_TSTRING {
-                let mut len = 0;
-                let data = ffi::lua_tolstring(state, idx, &mut len);
-                return Ok(StackBytes::Bytes(data.cast(), len));
-            }
-            Ok(StackBytes::Other(Value::from_stack(idx, lua)?))
+            (ffi::lua_type(l, idx) == ffi::LUA_TNUMBER)
+                .then(|| ffi::lua_tonumberx(l, idx, ptr::null_mut()))
         }
     }
-}
 
-/// A userdata argument of class `T`, borrowed straight off the Lua stack (no mlua reference);
-/// anything else is kept as a `Value` for the error message.
-pub enum StackUserData<T: 'static> {
-    Borrowed(mlua::UserDataRef<T>),
-    Other(Value),
-}
-
-impl<T: 'static> StackUserData<T> {
-    /// The borrowed `T`, or the `bad argument` error `userdata` would give.
-    pub fn get(self, func: &str, pos: usize, class: &str) -> Result<mlua::UserDataRef<T>> {
-        match self {
-            StackUserData::Borrowed(r) => Ok(r),
-            StackUserData::Other(Value::UserData(ud)) if ud.is::<T>() => Ok(ud.borrow::<T>()?),
-            StackUserData::Other(other) => Err(type_error(func, pos, class, &other)),
-        }
-    }
-}
-
-impl<T: 'static> FromLua for StackUserData<T> {
-    fn from_lua(value: Value, _: &Lua) -> mlua::Result<Self> {
-        Ok(StackUserData::Other(value))
-    }
-
-    unsafe fn from_stack(idx: c_int, lua: &RawLua) -> mlua::Result<Self> {
-        // SAFETY: idx is an argument slot of the running call (mlua's from_stack contract).
+    /// An integer: a Lua integer, or a float with an exact integer value.
+    ///
+    /// # Safety
+    /// `idx` must be an acceptable index; allocates only on failure.
+    pub unsafe fn integer(l: LuaState, idx: c_int, func: &str, pos: c_int) -> Result<i64> {
         unsafe {
-            if ffi::lua_type(lua.state(), idx) == ffi::LUA_TUSERDATA {
-                if let Ok(r) = mlua::UserDataRef::<T>::from_stack(idx, lua) {
-                    return Ok(StackUserData::Borrowed(r));
-                }
+            #[cfg(any(feature = "lua53", feature = "lua54", feature = "lua55"))]
+            if ffi::lua_isinteger(l, idx) != 0 {
+                return Ok(ffi::lua_tointegerx(l, idx, ptr::null_mut()));
             }
-            Ok(StackUserData::Other(Value::from_stack(idx, lua)?))
+            match number(l, idx) {
+                Some(n) if n.is_finite() && n.fract() == 0.0 && n.abs() < 9.2e18 => Ok(n as i64),
+                Some(_) => Err(Msg::bad_argument(
+                    func,
+                    pos,
+                    "number has no integer representation",
+                )),
+                None => Err(type_error(l, idx, func, pos, "number")),
+            }
+        }
+    }
+
+    /// An integer within `lo..=hi` (`name` is what the message calls it).
+    ///
+    /// # Safety
+    /// As [`integer`].
+    pub unsafe fn integer_in(
+        l: LuaState,
+        idx: c_int,
+        func: &str,
+        pos: c_int,
+        name: &str,
+        lo: i64,
+        hi: i64,
+    ) -> Result<i64> {
+        let n = unsafe { integer(l, idx, func, pos)? };
+        if (lo..=hi).contains(&n) {
+            Ok(n)
+        } else {
+            Err(Msg::bad_argument(
+                func,
+                pos,
+                format_args!("{name} must be between {lo} and {hi}, got {n}"),
+            ))
+        }
+    }
+
+    /// [`integer_in`], nil giving `default`.
+    ///
+    /// # Safety
+    /// As [`integer`].
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn opt_integer_in(
+        l: LuaState,
+        idx: c_int,
+        func: &str,
+        pos: c_int,
+        name: &str,
+        default: i64,
+        lo: i64,
+        hi: i64,
+    ) -> Result<i64> {
+        unsafe {
+            if is_nil(l, idx) {
+                return Ok(default);
+            }
+            integer_in(l, idx, func, pos, name, lo, hi)
+        }
+    }
+
+    /// A millisecond count, as `super::opt_millis`.
+    ///
+    /// # Safety
+    /// As [`integer`].
+    pub unsafe fn opt_millis(
+        l: LuaState,
+        idx: c_int,
+        func: &str,
+        pos: c_int,
+        default: u64,
+    ) -> Result<u64> {
+        unsafe {
+            if is_nil(l, idx) {
+                return Ok(default);
+            }
+            let Some(n) = number(l, idx) else {
+                return Err(type_error(l, idx, func, pos, "number"));
+            };
+            if n.is_nan() || n < 0.0 {
+                return Err(Msg::bad_argument(
+                    func,
+                    pos,
+                    "timeout must be a non-negative number of milliseconds",
+                ));
+            }
+            Ok(n.min(f64::from(u32::MAX)).ceil() as u64)
+        }
+    }
+
+    /// An optional boolean (nil is false).
+    ///
+    /// # Safety
+    /// As [`integer`].
+    pub unsafe fn opt_boolean(l: LuaState, idx: c_int, func: &str, pos: c_int) -> Result<bool> {
+        unsafe {
+            match ffi::lua_type(l, idx) {
+                ffi::LUA_TNONE | ffi::LUA_TNIL => Ok(false),
+                ffi::LUA_TBOOLEAN => Ok(ffi::lua_toboolean(l, idx) != 0),
+                _ => Err(type_error(l, idx, func, pos, "boolean")),
+            }
+        }
+    }
+
+    /// The bytes of a string argument (not a number: no conversion), or None. They stay valid
+    /// while the argument is on the stack: Lua never moves or changes a string.
+    ///
+    /// # Safety
+    /// `idx` must be an acceptable index; the slice must not outlive the call.
+    pub unsafe fn string<'a>(l: LuaState, idx: c_int) -> Option<&'a [u8]> {
+        unsafe {
+            if ffi::lua_type(l, idx) != ffi::LUA_TSTRING {
+                return None;
+            }
+            let mut len = 0;
+            let p = ffi::lua_tolstring(l, idx, &mut len);
+            Some(if len == 0 {
+                &[]
+            } else {
+                std::slice::from_raw_parts(p.cast(), len)
+            })
         }
     }
 }

@@ -1,6 +1,7 @@
 -- lua-enet's API (the binding LÖVE ships) on module_enet's hosts and peers.
 -- Loaded by src/compat.rs with the module's table and a few Rust primitives; returns the
--- module table, the host and peer method tables and the peer __tostring.
+-- module table, the host and peer method tables, the peer __tostring and what the raw
+-- functions of src/compat.rs need.
 -- docs/lua-enet.md lists every function and each intentional difference.
 local core, prim = ...
 
@@ -11,13 +12,13 @@ local format, find, match = string.format, string.find, string.match
 local tremove = table.remove
 
 local core_host_create = core.host_create
-local host_service, host_check_events = core.host_service, core.host_check_events
+local host_check_events = core.host_check_events
 local host_connect, host_flush, host_broadcast = core.host_connect, core.host_flush, core.host_broadcast
 local host_destroy, host_address, host_statistics = core.host_destroy, core.host_address, core.host_statistics
 local host_channel_limit, host_bandwidth_limit = core.host_channel_limit, core.host_bandwidth_limit
 local host_compress = core.host_compress
 local packet_create, packet_data = core.packet_create, core.packet_data
-local peer_send, peer_disconnect = core.peer_send, core.peer_disconnect
+local peer_disconnect = core.peer_disconnect
 local peer_disconnect_now, peer_disconnect_later = core.peer_disconnect_now, core.peer_disconnect_later
 local peer_reset, peer_ping, peer_ping_interval = core.peer_reset, core.peer_ping, core.peer_ping_interval
 local peer_timeout, peer_throttle_configure = core.peer_timeout, core.peer_throttle_configure
@@ -142,7 +143,7 @@ end
 local function peer_proxy(h, inner)
   local p = h.proxies[inner]
   if p then return p end
-  p = new_peer()
+  p = new_peer(inner)
   local c = h.live[inner]
   recs[p] = { kind = PEER, inner = inner, host = h, addr = c and c.addr, index = c and c.index }
   h.proxies[inner] = p
@@ -234,9 +235,11 @@ function enet.host_create(address, peer_count, channel_count, in_bandwidth, out_
   end
   local inner, err = core_host_create(bind, peers, channels, incoming, outgoing)
   if not inner then return nil, "enet: failed to create host (" .. tostring(err) .. ")" end
-  local p = new_host(inner)
+  -- The proxy shares `proxies` and `stash` with its record (src/compat.rs reads them).
+  local proxies, stash = setmetatable({}, WEAK_KV), {}
+  local p = new_host(inner, proxies, stash)
   recs[p] = { kind = HOST, inner = inner, peer_count = peers,
-              proxies = setmetatable({}, WEAK_KV), live = {}, nlive = 0, stash = {} }
+              proxies = proxies, live = {}, nlive = 0, stash = stash }
   return p
 end
 
@@ -249,21 +252,11 @@ end
 
 local Host = {}
 
-function Host.service(self, timeout)
-  local h = host_rec(self, "service")
-  local ms = int(timeout, 1, "service", 0)
-  if h.stash[1] then return to_event(h, tremove(h.stash, 1)) end
-  local n, ev = host_service(h.inner, ms > 0 and ms or 0)
-  if n == 1 then return to_event(h, ev) end
-  if n < 0 then error("Error during service", 2) end
-end
-
-function Host.check_events(self)
-  local h = host_rec(self, "check_events")
-  if h.stash[1] then return to_event(h, tremove(h.stash, 1)) end
-  local n, ev = host_check_events(h.inner)
-  if n == 1 then return to_event(h, ev) end
-  if n < 0 then error("Error checking event", 2) end
+-- Host.service, Host.check_events and Peer.send are raw functions (src/compat.rs): the
+-- per-message calls. They use `recs`, `to_event` (events they do not build themselves) and
+-- `from_stash`, handed over below.
+local function from_stash(h)
+  return to_event(h, tremove(h.stash, 1))
 end
 
 -- lua-enet returns whether enet_host_compress_with_range_coder succeeded.
@@ -355,7 +348,8 @@ function Host.destroy(self)
   end
   if h.inner == nil then return end
   for inner in pairs(h.live) do forget(h, inner) end
-  h.stash = {}
+  local stash = h.stash
+  for i = #stash, 1, -1 do stash[i] = nil end
   host_destroy(h.inner)
   h.inner = nil
 end
@@ -364,16 +358,6 @@ end
 -- peer
 
 local Peer = {}
-
-function Peer.send(self, data, channel, flags)
-  local F = "send"
-  local r = peer_rec(self, F)
-  local s = str(data, 1, F)
-  local f = flag(flags, 3, F)
-  local ch = int(channel, 2, F, 0)
-  if ch < 0 or ch >= MAX_CHANNELS then return -1, "channel out of range" end
-  return peer_send(r.inner, ch, s, f)
-end
 
 function Peer.disconnect(self, data)
   local r = peer_rec(self, "disconnect")
@@ -502,4 +486,4 @@ local function peer_tostring(self)
   return r.addr or "0.0.0.0:0"
 end
 
-return enet, Host, Peer, peer_tostring
+return enet, Host, Peer, peer_tostring, { recs = recs, to_event = to_event, from_stash = from_stash }

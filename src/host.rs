@@ -1,22 +1,26 @@
 //! ENetHost: a rusty_enet host on our socket, shared with the peer handles that point into it.
+//! The host is a userdata of ours (src/object.rs); the event functions are raw functions, the
+//! rest are written on mlua.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::os::raw::c_int;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataFields, UserDataMethods, Value};
+use mlua::{ffi, AnyUserData, Lua, Value};
 use rusty_enet::{EventNoRef, HostSettings, PeerID, PeerState};
 
 use crate::address;
-use crate::args;
-use crate::error::{bad_argument, type_error, Result};
-use crate::event::{self, Event, Kind, Payload};
+use crate::args::{self, raw as raw_args};
+use crate::error::{bad_argument, raise, type_error, Msg, Result};
+use crate::event::{self, Event, Kind, Outcome, Shape};
+use crate::object::{self, upvalue, HostBlock, LuaState, HOST_MT};
 use crate::options;
-use crate::packet;
+use crate::packet::{self, check};
 use crate::peer;
-use crate::registry::{class_methods, Registry};
+use crate::registry::Registry;
 use crate::resolve;
 use crate::secure::link::{End, Link};
 use crate::secure::{SecureServer, ServerConfig, CONNECT_TOKEN_BYTES, MAX_ENET_MTU, SEND_INTERVAL};
@@ -36,29 +40,58 @@ pub type EnetHost = rusty_enet::Host<EnetSocket>;
 pub struct State {
     pub enet: Option<EnetHost>,
     pub slots: Vec<Slot>,
-    /// Events taken from rusty_enet that could not be handed to Lua (an allocation failed
-    /// while building them): returned first by the next call, so none is ever lost.
+    /// Events taken from rusty_enet and not yet handed to Lua, oldest first. An event leaves
+    /// only once every Lua object for it exists (src/event.rs): an allocation failure (or a
+    /// finalizer error) while building them never costs an event.
     undelivered: VecDeque<Event>,
+    /// How many events have left `undelivered`: a raw function that built Lua objects for the
+    /// events at its front checks this did not move (a finalizer may have called the host)
+    /// before it takes them.
+    taken: u64,
 }
 
 pub type Shared = Rc<RefCell<State>>;
 
-/// The ENetHost userdata. Its user value is a weak-valued table slot -> peer userdata, so one
-/// connection is always the same Lua object without the host keeping handles alive.
-pub struct Host {
-    pub state: Shared,
+/// Where the events a raw function hands over come from.
+#[derive(Clone, Copy)]
+pub enum Fetch {
+    /// Service the host, waiting up to this long for the first event.
+    Service(Duration),
+    /// Only events rusty_enet already has (`host_check_events`): no socket I/O.
+    Queued,
 }
 
-impl Drop for Host {
-    fn drop(&mut self) {
-        // A host that becomes garbage closes its socket; peer handles keep only the husk.
-        if let Ok(mut state) = self.state.try_borrow_mut() {
-            state.destroy();
+impl Fetch {
+    /// The same source without waiting.
+    pub fn no_wait(self) -> Fetch {
+        match self {
+            Fetch::Service(_) => Fetch::Service(Duration::ZERO),
+            Fetch::Queued => Fetch::Queued,
         }
     }
 }
 
 impl State {
+    fn new(enet: EnetHost, peer_limit: usize) -> State {
+        State {
+            enet: Some(enet),
+            slots: (0..peer_limit).map(|_| Slot::default()).collect(),
+            undelivered: VecDeque::new(),
+            taken: 0,
+        }
+    }
+
+    /// The state of a host whose userdata was already finalized (reachable only from another
+    /// finalizer): destroyed.
+    fn ended() -> State {
+        State {
+            enet: None,
+            slots: Vec::new(),
+            undelivered: VecDeque::new(),
+            taken: 0,
+        }
+    }
+
     /// Tells connected peers at once (they see a disconnect, not a timeout), closes the
     /// socket, and makes every handle stale.
     pub fn destroy(&mut self) {
@@ -77,16 +110,19 @@ impl State {
         for slot in &mut self.slots {
             slot.end();
         }
+        self.taken = self.taken.wrapping_add(self.undelivered.len() as u64);
         self.undelivered.clear();
     }
 
-    fn service(&mut self, timeout: Duration) -> Option<Event> {
-        if let Some(event) = self.undelivered.pop_front() {
-            return Some(event);
-        }
-        let deadline = Instant::now() + timeout;
+    /// Services rusty_enet until it reports an event (queued) or `timeout` has passed.
+    fn receive(&mut self, timeout: Duration) -> bool {
+        // A poll (timeout 0, the per-frame call) reads no clock.
+        let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
+        let queued = self.undelivered.len();
         loop {
-            let enet = self.enet.as_mut()?;
+            let Some(enet) = self.enet.as_mut() else {
+                return false;
+            };
             enet.socket_mut().secure_tick();
             // A socket error is already counted by our socket; it never ends the wait.
             let event = match enet.service() {
@@ -95,16 +131,25 @@ impl State {
             };
             self.after_service(event.as_ref());
             if let Some(event) = event {
-                return Some(self.own(event));
+                let event = self.own(event);
+                self.undelivered.push_back(event);
+                return true;
             }
-            if let Some(event) = self.undelivered.pop_front() {
-                return Some(event);
+            // Disconnects that netcode ended (secure mode) are queued by after_service.
+            if self.undelivered.len() > queued {
+                return true;
             }
+            let Some(deadline) = deadline else {
+                return false;
+            };
             let now = Instant::now();
             if now >= deadline {
-                return None;
+                return false;
             }
-            let socket = self.enet.as_ref()?.socket();
+            let Some(enet) = self.enet.as_ref() else {
+                return false;
+            };
+            let socket = enet.socket();
             // netcode resends requests and keep-alives on its own clock, not ENet's.
             let wait = match socket.secure.as_ref().is_some_and(|l| l.is_active()) {
                 true => (deadline - now).min(SEND_INTERVAL),
@@ -114,28 +159,50 @@ impl State {
         }
     }
 
-    /// Waits like `service` for the first event, then takes whatever else is ready, up to `max`.
-    fn service_batch(&mut self, timeout: Duration, max: usize) -> Vec<Event> {
-        let mut events = Vec::new();
-        let Some(first) = self.service(timeout) else {
-            return events;
+    /// Queues an event rusty_enet already has, without socket I/O.
+    fn receive_queued(&mut self) -> bool {
+        let Some(event) = self
+            .enet
+            .as_mut()
+            .and_then(|e| e.check_events())
+            .map(|e| e.no_ref())
+        else {
+            return false;
         };
-        events.push(first);
-        while events.len() < max {
-            match self.service(Duration::ZERO) {
-                Some(event) => events.push(event),
-                None => break,
-            }
-        }
-        events
+        let event = self.own(event);
+        self.undelivered.push_back(event);
+        true
     }
 
-    fn check_events(&mut self) -> Option<Event> {
-        if let Some(event) = self.undelivered.pop_front() {
-            return Some(event);
+    /// Makes up to `max` events ready at the front of the queue: waits as `fetch` says for the
+    /// first, then takes whatever else is ready without waiting. Returns how many are ready.
+    pub fn ready(&mut self, fetch: Fetch, max: usize) -> usize {
+        let more = |s: &mut State, first: bool| match fetch {
+            Fetch::Service(t) => s.receive(if first { t } else { Duration::ZERO }),
+            Fetch::Queued => s.receive_queued(),
+        };
+        if self.undelivered.is_empty() && !more(self, true) {
+            return 0;
         }
-        let event = self.enet.as_mut()?.check_events()?.no_ref();
-        Some(self.own(event))
+        while self.undelivered.len() < max && more(self, false) {}
+        self.undelivered.len().min(max)
+    }
+
+    /// The `i`th event not yet handed over.
+    pub fn undelivered(&self, i: usize) -> Option<&Event> {
+        self.undelivered.get(i)
+    }
+
+    /// How many events have been handed over (see the field).
+    pub fn taken(&self) -> u64 {
+        self.taken
+    }
+
+    /// Hands the first `n` events over: Lua has them now.
+    pub fn take(&mut self, n: usize) {
+        let n = n.min(self.undelivered.len());
+        self.undelivered.drain(..n);
+        self.taken = self.taken.wrapping_add(n as u64);
     }
 
     /// Turns a rusty_enet event into ours, moving the slot's state machine along.
@@ -293,13 +360,6 @@ impl State {
         }
     }
 
-    /// Puts events back in front of the queue, in order: Lua never saw them.
-    fn give_back(&mut self, events: impl DoubleEndedIterator<Item = Event>) {
-        for event in events.rev() {
-            self.undelivered.push_front(event);
-        }
-    }
-
     pub fn generation(&self, slot: usize) -> u64 {
         self.slots.get(slot).map_or(0, Slot::generation)
     }
@@ -320,36 +380,18 @@ fn accepted_disconnect(state: PeerState, event_now: bool) -> bool {
     }
 }
 
-impl UserData for Host {
-    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
-        fields.add_meta_field_with(MetaMethod::Index, |lua| class_methods(lua, "host"));
-        fields.add_meta_field("__name", "ENetHost");
-    }
-
-    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
-            Ok(
-                match this.state.try_borrow().ok().and_then(|s| s.local_addr()) {
-                    Some(addr) => format!("ENetHost({})", address::display(addr)),
-                    None => "ENetHost(destroyed)".to_string(),
-                },
-            )
-        });
-        #[cfg(any(feature = "lua54", feature = "lua55"))]
-        methods.add_meta_method(MetaMethod::Close, |_, this, ()| {
-            if let Ok(mut state) = this.state.try_borrow_mut() {
-                state.destroy();
-            }
-            Ok(())
-        });
-    }
-}
-
-/// The host argument and its state, or a misuse error naming `func`.
+/// The host argument of a function written on mlua and its state, or a misuse error naming
+/// `func`.
 pub fn arg<'a>(value: &'a Value, func: &str, pos: usize) -> Result<(&'a AnyUserData, Shared)> {
-    let ud = args::userdata::<Host>(value, func, pos, "ENetHost")?;
-    let state = ud.borrow::<Host>()?.state.clone();
-    Ok((ud, state))
+    match (value, object::block_of(value, HOST_MT)?) {
+        (Value::UserData(ud), Some(p)) => {
+            // SAFETY: `value` holds the host userdata alive for this call.
+            let state = unsafe { (*p.cast::<HostBlock>()).state.clone() };
+            let state = state.unwrap_or_else(|| Rc::new(RefCell::new(State::ended())));
+            Ok((ud, state))
+        }
+        _ => Err(type_error(func, pos, "ENetHost", value)),
+    }
 }
 
 pub fn busy(func: &str) -> crate::error::Error {
@@ -375,10 +417,10 @@ pub fn register(reg: &mut Registry) -> mlua::Result<()> {
     reg.function("host_create", host_create)?;
     reg.method("host_destroy", host_destroy)?;
     reg.method("host_connect", host_connect)?;
-    reg.event_method("host_service", "single", host_service)?;
-    reg.event_method("host_service_batch", "batch", host_service_batch)?;
-    reg.method("host_service_into", host_service_into)?;
-    reg.event_method("host_check_events", "single", host_check_events)?;
+    reg.raw_method("host_service", host_service)?;
+    reg.raw_method("host_service_batch", host_service_batch)?;
+    reg.raw_method("host_service_into", host_service_into)?;
+    reg.raw_method("host_check_events", host_check_events)?;
     reg.method("host_flush", host_flush)?;
     reg.method("host_broadcast", host_broadcast)?;
     reg.method("host_address", host_address)?;
@@ -454,15 +496,7 @@ fn host_create(
     if let Err(e) = options.apply(&mut enet) {
         return Ok(fail(format!("cannot create host: {e}")));
     }
-    let state = State {
-        enet: Some(enet),
-        slots: (0..peer_limit).map(|_| Slot::default()).collect(),
-        undelivered: VecDeque::new(),
-    };
-    let ud = lua.create_userdata(Host {
-        state: Rc::new(RefCell::new(state)),
-    })?;
-    ud.set_user_value(weak_table(lua)?)?;
+    let ud = object::new_host(lua, Rc::new(RefCell::new(State::new(enet, peer_limit))))?;
     Ok((Value::UserData(ud), None))
 }
 
@@ -502,14 +536,6 @@ fn bind_error(e: std::io::Error, addr: Option<SocketAddr>) -> String {
         std::io::ErrorKind::AddrInUse => format!("address already in use ({what})"),
         _ => format!("cannot bind {what}: {e}"),
     }
-}
-
-fn weak_table(lua: &Lua) -> mlua::Result<Table> {
-    let t = lua.create_table()?;
-    let mt = lua.create_table()?;
-    mt.raw_set("__mode", "v")?;
-    t.set_metatable(Some(mt))?;
-    Ok(t)
 }
 
 fn host_destroy(_: &Lua, host: Value) -> Result<()> {
@@ -669,123 +695,244 @@ fn check_target(socket: &EnetSocket, target: &SocketAddr) -> std::result::Result
     Ok(())
 }
 
-/// Out-of-band results of the event functions: `n` records written, or `-1, message`.
-type Written = (i64, Option<&'static str>);
-
-/// Writes the events `take` collects into `out` (see event::fill).
-fn write_events(
-    lua: &Lua,
-    (ud, state): (&AnyUserData, Shared),
-    out: &Table,
+/// The host block at `idx`, or the `bad argument` message.
+///
+/// # Safety
+/// Inside a raw function (the host metatable is an upvalue).
+unsafe fn raw_arg(
+    l: LuaState,
+    idx: c_int,
     func: &str,
-    payload: Payload,
-    take: impl FnOnce(&mut State) -> Vec<Event>,
-) -> Result<Written> {
-    let events = match with_live(&state, func, take)? {
-        Ok(events) => events,
-        Err(message) => return Ok((-1, Some(message))),
-    };
-    let n = events.len() as i64;
-    // A frame with nothing to report (the common case of a `service(0)` per frame) costs no
-    // Lua work at all.
-    if n > 0 {
-        if let Err(e) = event::fill(lua, ud, &state, &events, out, payload) {
-            give_back(&state, events);
-            return Err(e.into());
-        }
-    }
-    Ok((n, None))
-}
-
-/// One event as `1, type, peer, channelID | data, packet | reason` (the table is built in
-/// src/event.lua), or `0` / `-1, message`: no record table, so nothing for a re-entrant call
-/// (from a finalizer) to share.
-type Single = (i64, Value, Value, Value, Value);
-
-fn single_event(
-    lua: &Lua,
-    (ud, state): (&AnyUserData, Shared),
-    func: &str,
-    take: impl FnOnce(&mut State) -> Option<Event>,
-) -> Result<Single> {
-    let event = match with_live(&state, func, take)? {
-        Ok(event) => event,
-        Err(message) => {
-            let message = Value::String(lua.create_string(message)?);
-            return Ok((-1, message, Value::Nil, Value::Nil, Value::Nil));
-        }
-    };
-    let Some(e) = event else {
-        return Ok((0, Value::Nil, Value::Nil, Value::Nil, Value::Nil));
-    };
-    let handed = peer::userdata_for(lua, ud, &state, e.slot, e.generation)
-        .and_then(|peer| Ok((peer, event::values(lua, &e)?)));
-    match handed {
-        Ok((peer, (kind, x, y))) => Ok((1, kind, Value::UserData(peer), x, y)),
-        Err(err) => {
-            give_back(&state, std::iter::once(e));
-            Err(err.into())
+    pos: c_int,
+) -> raw_args::Result<*const HostBlock> {
+    unsafe {
+        let p = object::block(l, idx, upvalue(HOST_MT)).cast::<HostBlock>();
+        if p.is_null() {
+            Err(raw_args::type_error(l, idx, func, pos, "ENetHost"))
+        } else {
+            Ok(p)
         }
     }
 }
 
-/// Events whose hand-over to Lua failed go back to the host (a destroyed one drops them).
-fn give_back(
-    state: &Shared,
-    events: impl IntoIterator<Item = Event, IntoIter: DoubleEndedIterator>,
-) {
-    if let Ok(mut s) = state.try_borrow_mut() {
-        if s.enet.is_some() {
-            s.give_back(events.into_iter());
+const DESTROYED: &str = "host has been destroyed";
+
+/// Pushes `-1, "host has been destroyed"`.
+unsafe fn push_destroyed(l: LuaState) -> c_int {
+    unsafe {
+        ffi::lua_pushinteger(l, -1);
+        ffi::lua_pushlstring(l, DESTROYED.as_ptr().cast(), DESTROYED.len());
+    }
+    2
+}
+
+/// Pushes the peer cache of the host at argument 1; returns its index.
+unsafe fn push_cache(l: LuaState) -> c_int {
+    unsafe {
+        ffi::lua_getuservalue(l, 1);
+        ffi::lua_gettop(l)
+    }
+}
+
+/// `host_service` and `host_check_events`: `1, event`, `0` or `-1, message`.
+unsafe fn single_event(l: LuaState, func: &str, host: *const HostBlock, fetch: Fetch) -> c_int {
+    // SAFETY: the host is argument 1, alive for the call, and its state with it.
+    unsafe {
+        let Some(state) = (*host).state.as_ref() else {
+            return push_destroyed(l);
+        };
+        let found = match event::ready(l, func, state, fetch, 1) {
+            Some((0, _)) => {
+                ffi::lua_pushinteger(l, 0);
+                return 1;
+            }
+            Some(found) => found,
+            None => return push_destroyed(l),
+        };
+        let cache = push_cache(l);
+        match event::hand_over(l, func, state, cache, fetch, 1, found, Shape::Table) {
+            Outcome::Destroyed => push_destroyed(l),
+            Outcome::Delivered(0) => {
+                ffi::lua_pushinteger(l, 0);
+                1
+            }
+            Outcome::Delivered(_) | Outcome::Fallback => {
+                ffi::lua_pushinteger(l, 1);
+                ffi::lua_insert(l, -2);
+                2
+            }
         }
     }
 }
 
-/// The Rust half of `host_service`.
-fn host_service(lua: &Lua, (host, timeout): (Value, Value)) -> Result<Single> {
+/// `host_service(host, timeout?) -> 1, event | 0 | -1, message`.
+unsafe extern "C-unwind" fn host_service(l: LuaState) -> c_int {
     const F: &str = "host_service";
-    let host = arg(&host, F, 1)?;
-    let timeout = args::opt_millis(&timeout, F, 2, DEFAULT_SERVICE_TIMEOUT_MS)?;
-    single_event(lua, host, F, |s| s.service(Duration::from_millis(timeout)))
+    // SAFETY: raw function (src/object.rs rules).
+    unsafe {
+        let host = check!(l, raw_arg(l, 1, F, 1));
+        let timeout = check!(
+            l,
+            raw_args::opt_millis(l, 2, F, 2, DEFAULT_SERVICE_TIMEOUT_MS)
+        );
+        single_event(l, F, host, Fetch::Service(Duration::from_millis(timeout)))
+    }
 }
 
-fn host_check_events(lua: &Lua, host: Value) -> Result<Single> {
+/// `host_check_events(host) -> 1, event | 0 | -1, message`.
+unsafe extern "C-unwind" fn host_check_events(l: LuaState) -> c_int {
     const F: &str = "host_check_events";
-    single_event(lua, arg(&host, F, 1)?, F, |s| s.check_events())
+    // SAFETY: raw function (src/object.rs rules).
+    unsafe {
+        let host = check!(l, raw_arg(l, 1, F, 1));
+        single_event(l, F, host, Fetch::Queued)
+    }
 }
 
-fn host_service_batch(
-    lua: &Lua,
-    (out, host, timeout, max, payload): (Table, Value, Value, Value, Value),
-) -> Result<Written> {
+/// The `max` argument of the batch functions.
+unsafe fn max_arg(l: LuaState, idx: c_int, func: &str) -> raw_args::Result<usize> {
+    let max = unsafe { raw_args::opt_integer_in(l, idx, func, idx, "max", 256, 1, 65536)? };
+    Ok(max as usize)
+}
+
+/// `host_service_batch(host, timeout?, max?, payload?) -> n, events | -1, message`.
+unsafe extern "C-unwind" fn host_service_batch(l: LuaState) -> c_int {
     const F: &str = "host_service_batch";
-    let host = arg(&host, F, 1)?;
-    let timeout = args::opt_millis(&timeout, F, 2, DEFAULT_SERVICE_TIMEOUT_MS)?;
-    let max = args::opt_integer_in(&max, F, 3, "max", 256, 1..=65536)? as usize;
-    let payload = match args::opt_boolean(&payload, F, 4)? {
-        true => Payload::String,
-        false => Payload::Packet,
-    };
-    write_events(lua, host, &out, F, payload, |s| {
-        s.service_batch(Duration::from_millis(timeout), max)
-    })
+    // SAFETY: raw function (src/object.rs rules); the host is argument 1.
+    unsafe {
+        let host = check!(l, raw_arg(l, 1, F, 1));
+        let timeout = check!(
+            l,
+            raw_args::opt_millis(l, 2, F, 2, DEFAULT_SERVICE_TIMEOUT_MS)
+        );
+        let max = check!(l, max_arg(l, 3, F));
+        let payload = check!(l, raw_args::opt_boolean(l, 4, F, 4));
+        let Some(state) = (*host).state.as_ref() else {
+            return push_destroyed(l);
+        };
+        let fetch = Fetch::Service(Duration::from_millis(timeout));
+        let Some(found) = event::ready(l, F, state, fetch, max) else {
+            return push_destroyed(l);
+        };
+        let cache = push_cache(l);
+        match event::hand_over(
+            l,
+            F,
+            state,
+            cache,
+            fetch,
+            max,
+            found,
+            Shape::List { payload },
+        ) {
+            Outcome::Destroyed => push_destroyed(l),
+            outcome => {
+                ffi::lua_pushinteger(l, outcome.count() as ffi::lua_Integer);
+                ffi::lua_insert(l, -2);
+                2
+            }
+        }
+    }
 }
 
-/// Events as flat records in the caller's table, payloads as strings: no table per event.
-fn host_service_into(
-    lua: &Lua,
-    (host, timeout, out, max): (Value, Value, Value, Value),
-) -> Result<Written> {
+/// `host_service_into(host, timeout?, out, max?) -> n | -1, message`: events as flat records
+/// in the caller's table, payloads as strings: no table per event.
+unsafe extern "C-unwind" fn host_service_into(l: LuaState) -> c_int {
     const F: &str = "host_service_into";
-    let host = arg(&host, F, 1)?;
-    let timeout = args::opt_millis(&timeout, F, 2, DEFAULT_SERVICE_TIMEOUT_MS)?;
-    let Value::Table(out) = out else {
-        return Err(type_error(F, 3, "table", &out));
-    };
-    let max = args::opt_integer_in(&max, F, 4, "max", 256, 1..=65536)? as usize;
-    write_events(lua, host, &out, F, Payload::String, |s| {
-        s.service_batch(Duration::from_millis(timeout), max)
-    })
+    // SAFETY: raw function (src/object.rs rules); the host is argument 1, `out` argument 3.
+    unsafe {
+        let host = check!(l, raw_arg(l, 1, F, 1));
+        let timeout = check!(
+            l,
+            raw_args::opt_millis(l, 2, F, 2, DEFAULT_SERVICE_TIMEOUT_MS)
+        );
+        if ffi::lua_type(l, 3) != ffi::LUA_TTABLE {
+            let m = raw_args::type_error(l, 3, F, 3, "table");
+            raise(l, &m)
+        }
+        let max = check!(l, max_arg(l, 4, F));
+        let Some(state) = (*host).state.as_ref() else {
+            return push_destroyed(l);
+        };
+        let fetch = Fetch::Service(Duration::from_millis(timeout));
+        let found = match event::ready(l, F, state, fetch, max) {
+            Some((0, _)) => {
+                ffi::lua_pushinteger(l, 0);
+                return 1;
+            }
+            Some(found) => found,
+            None => return push_destroyed(l),
+        };
+        let cache = push_cache(l);
+        let shape = Shape::Records { out: 3 };
+        match event::hand_over(l, F, state, cache, fetch, max, found, shape) {
+            Outcome::Destroyed => push_destroyed(l),
+            outcome => {
+                ffi::lua_pushinteger(l, outcome.count() as ffi::lua_Integer);
+                1
+            }
+        }
+    }
+}
+
+/// `__gc`: a host that becomes garbage closes its socket; peer handles keep only the husk.
+pub unsafe extern "C-unwind" fn gc(l: LuaState) -> c_int {
+    // SAFETY: raw function; the block is argument 1's. Rust only inside `rust`; a panic there
+    // is dropped (a finalizer has nobody to tell).
+    unsafe {
+        let p = object::block(l, 1, upvalue(HOST_MT)).cast::<HostBlock>();
+        if !p.is_null() {
+            let state = (*p).state.take();
+            let _ = object::rust(move || {
+                if let Some(state) = &state {
+                    if let Ok(mut s) = state.try_borrow_mut() {
+                        s.destroy();
+                    }
+                }
+            });
+        }
+        0
+    }
+}
+
+/// `__close` (Lua 5.4+): the host is destroyed when its variable goes out of scope.
+#[cfg(any(feature = "lua54", feature = "lua55"))]
+pub unsafe extern "C-unwind" fn close(l: LuaState) -> c_int {
+    // SAFETY: raw function; the block is argument 1's.
+    unsafe {
+        let p = object::block(l, 1, upvalue(HOST_MT)).cast::<HostBlock>();
+        if !p.is_null() {
+            if let Some(state) = (*p).state.as_ref() {
+                let _ = object::rust(|| {
+                    if let Ok(mut s) = state.try_borrow_mut() {
+                        s.destroy();
+                    }
+                });
+            }
+        }
+        0
+    }
+}
+
+/// `__tostring`: `ENetHost(127.0.0.1:6789)` or `ENetHost(destroyed)`.
+pub unsafe extern "C-unwind" fn tostring(l: LuaState) -> c_int {
+    const F: &str = "__tostring";
+    // SAFETY: raw function; the block is argument 1's.
+    unsafe {
+        let p = check!(l, raw_arg(l, 1, F, 1));
+        let m = object::rust_or_raise(l, F, || {
+            let addr = (*p)
+                .state
+                .as_ref()
+                .and_then(|s| s.try_borrow().ok().and_then(|s| s.local_addr()));
+            match addr {
+                Some(addr) => Msg::of(format_args!("ENetHost({})", address::display(addr))),
+                None => Msg::of("ENetHost(destroyed)"),
+            }
+        });
+        m.push(l);
+        1
+    }
 }
 
 /// Runs `f` on a live host; a destroyed one gives `-1, message`.
@@ -821,13 +968,12 @@ fn host_broadcast(
     const F: &str = "host_broadcast";
     let (_, state) = arg(&host, F, 1)?;
     let channel = args::integer_in(&channel, F, 2, "channelID", 0..=MAX_CHANNELS - 1)? as u8;
-    let packet = packet::arg(&packet, F, 3)?.borrow::<packet::Packet>()?;
-    let Some(p) = packet.enet() else {
+    let Some(p) = packet::enet_arg(&packet, F, 3)? else {
         return Ok((-1, Some("packet has been destroyed".into())));
     };
     let r = with_live(&state, F, |s| {
         if let Some(e) = s.enet.as_mut() {
-            e.broadcast(channel, p);
+            e.broadcast(channel, &p);
         }
     })?;
     Ok(status(r.map_err(String::from)))

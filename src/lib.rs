@@ -18,6 +18,10 @@
 compile_error!("choose one Lua flavour feature: lua51, lua52, lua53, lua54, lua55 or luajit");
 
 mod address;
+// The release module's allocator on Linux (src/alloc.rs); tests and embedders keep their own.
+#[cfg(target_os = "linux")]
+#[cfg_attr(not(all(feature = "module", not(debug_assertions))), allow(dead_code))]
+mod alloc;
 mod args;
 mod compat;
 mod compress;
@@ -25,6 +29,7 @@ mod connect_token;
 mod error;
 mod event;
 mod host;
+mod object;
 mod options;
 mod packet;
 mod peer;
@@ -45,6 +50,7 @@ use crate::registry::Registry;
 pub fn module(lua: &Lua) -> mlua::Result<Table> {
     let exports = lua.create_table()?;
     let mut reg = Registry::new(lua, exports.clone())?;
+    setup_objects(lua, &reg)?;
     // Nothing needs global set-up; both exist so code written for C ENet runs unchanged.
     reg.function("initialize", |_, ()| Ok(0))?;
     reg.function("deinitialize", |_, ()| Ok(()))?;
@@ -55,6 +61,55 @@ pub fn module(lua: &Lua) -> mlua::Result<Table> {
     connect_token::register(&mut reg)?;
     set_constants(&exports)?;
     Ok(exports)
+}
+
+/// The class metatables of hosts, peers and packets (src/object.rs).
+fn setup_objects(lua: &Lua, reg: &Registry) -> mlua::Result<()> {
+    use object::Metamethods;
+    let methods = |class| {
+        reg.methods(class)
+            .cloned()
+            .ok_or_else(|| mlua::Error::runtime("module_enet: no method table"))
+    };
+    #[cfg(any(feature = "lua54", feature = "lua55"))]
+    let (host_close, packet_close) = (
+        Some(host::close as mlua::ffi::lua_CFunction),
+        Some(packet::close as mlua::ffi::lua_CFunction),
+    );
+    #[cfg(not(any(feature = "lua54", feature = "lua55")))]
+    let (host_close, packet_close) = (None, None);
+    object::setup(
+        lua,
+        [
+            (
+                "ENetHost",
+                &methods("host")?,
+                Metamethods {
+                    gc: Some(host::gc),
+                    tostring: host::tostring,
+                    close: host_close,
+                },
+            ),
+            (
+                "ENetPeer",
+                &methods("peer")?,
+                Metamethods {
+                    gc: Some(peer::gc),
+                    tostring: peer::tostring,
+                    close: None,
+                },
+            ),
+            (
+                "ENetPacket",
+                &methods("packet")?,
+                Metamethods {
+                    gc: None,
+                    tostring: packet::tostring,
+                    close: packet_close,
+                },
+            ),
+        ],
+    )
 }
 
 fn set_constants(exports: &Table) -> mlua::Result<()> {

@@ -1,11 +1,16 @@
-//! ENetPacket: a Lua handle on a rusty_enet packet, with the flags kept here (defect B4:
-//! rusty_enet's `Packet::kind()` always answers `Reliable`).
+//! ENetPacket: a byte string with delivery flags, kept in the packet userdata itself
+//! (src/object.rs). The flags are ours (defect B4: rusty_enet's `Packet::kind()` always answers
+//! `Reliable`). Every packet function is a raw function: the seed loop calls them per message.
 
-use mlua::{ffi, AnyUserData, Lua, MetaMethod, UserData, UserDataFields, UserDataMethods, Value};
+use std::os::raw::c_int;
+use std::ptr;
 
-use crate::args::{self, StackBytes, StackUserData};
-use crate::error::{bad_argument, type_error, type_name, Result};
-use crate::registry::{class_methods, Registry};
+use mlua::{ffi, Value};
+
+use crate::args::raw as arg;
+use crate::error::{raise, type_error, Msg, Result};
+use crate::object::{self, upvalue, LuaState, PacketHeader, PACKET_MT, RECEIVED};
+use crate::registry::Registry;
 
 pub const FLAG_RELIABLE: u32 = 1;
 pub const FLAG_UNSEQUENCED: u32 = 2;
@@ -14,32 +19,6 @@ pub const FLAG_NO_ALLOCATE: u32 = 4;
 const KNOWN_FLAGS: u32 = FLAG_RELIABLE | FLAG_UNSEQUENCED | FLAG_NO_ALLOCATE;
 /// ENet's per-packet limit (rusty_enet's default `maximum_packet_size`).
 pub const MAX_SIZE: usize = 32 * 1024 * 1024;
-
-pub struct Packet {
-    enet: Option<rusty_enet::Packet>,
-    /// None for received packets: rusty_enet does not tell us how they were sent.
-    flags: Option<u32>,
-}
-
-impl Packet {
-    pub fn create(data: &[u8], flags: u32) -> Packet {
-        Packet {
-            enet: Some(enet_packet(data, flags)),
-            flags: Some(flags),
-        }
-    }
-
-    pub fn received(packet: rusty_enet::Packet) -> Packet {
-        Packet {
-            enet: Some(packet),
-            flags: None,
-        }
-    }
-
-    pub fn enet(&self) -> Option<&rusty_enet::Packet> {
-        self.enet.as_ref()
-    }
-}
 
 /// A rusty_enet packet holding a copy of `data`, sent the way `flags` ask.
 pub fn enet_packet(data: &[u8], flags: u32) -> rusty_enet::Packet {
@@ -52,149 +31,186 @@ pub fn enet_packet(data: &[u8], flags: u32) -> rusty_enet::Packet {
             sequenced: flags & FLAG_UNSEQUENCED == 0,
         }
     };
-    rusty_enet::Packet::new(data.to_vec(), kind)
+    rusty_enet::Packet::new(data, kind)
 }
 
-impl UserData for Packet {
-    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
-        fields.add_meta_field_with(MetaMethod::Index, |lua| class_methods(lua, "packet"));
-        fields.add_meta_field("__name", "ENetPacket");
-    }
-
-    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
-            Ok(match &this.enet {
-                Some(p) => format!("ENetPacket({} bytes)", p.data().len()),
-                None => "ENetPacket(destroyed)".to_string(),
-            })
-        });
-        #[cfg(any(feature = "lua54", feature = "lua55"))]
-        methods.add_meta_method_mut(MetaMethod::Close, |_, this, ()| {
-            this.enet = None;
-            Ok(())
-        });
+/// How a packet object is sent again: its own flags, or reliably for a received one (ENet
+/// does not say how that one was sent).
+pub fn send_flags(header: &PacketHeader) -> u32 {
+    if header.flags == RECEIVED {
+        FLAG_RELIABLE
+    } else {
+        header.flags
     }
 }
 
-pub fn arg<'a>(value: &'a Value, func: &str, pos: usize) -> Result<&'a AnyUserData> {
-    args::userdata::<Packet>(value, func, pos, "ENetPacket")
+/// The packet argument of a function written on mlua, as a rusty_enet packet; None for a
+/// destroyed one.
+pub fn enet_arg(value: &Value, func: &str, pos: usize) -> Result<Option<rusty_enet::Packet>> {
+    let Some(p) = object::block_of(value, PACKET_MT)? else {
+        return Err(type_error(func, pos, "ENetPacket", value));
+    };
+    let header = p.cast::<PacketHeader>();
+    // SAFETY: `value` holds the packet userdata alive for this call.
+    unsafe {
+        if !(*header).live {
+            return Ok(None);
+        }
+        Ok(Some(enet_packet(
+            object::packet_bytes(header),
+            send_flags(&*header),
+        )))
+    }
 }
 
 pub fn register(reg: &mut Registry) -> mlua::Result<()> {
-    reg.function("packet_create", packet_create)?;
-    reg.method("packet_destroy", packet_destroy)?;
-    reg.method("packet_data", packet_data)?;
-    reg.method("packet_flags", packet_flags)?;
+    reg.raw_function("packet_create", packet_create)?;
+    reg.raw_method("packet_destroy", packet_destroy)?;
+    reg.raw_method("packet_data", packet_data)?;
+    reg.raw_method("packet_flags", packet_flags)?;
     Ok(())
 }
 
-pub fn flags_arg(value: &Value, func: &str, pos: usize) -> Result<u32> {
-    let flags = args::opt_integer_in(
-        value,
-        func,
-        pos,
-        "flags",
-        i64::from(FLAG_RELIABLE),
-        0..=i64::from(u32::MAX),
-    )? as u32;
-    if flags & !KNOWN_FLAGS != 0 {
-        return Err(bad_argument(
+/// Packet flags at `idx`: an integer of known `PACKET_FLAG_*` bits; nil is reliable.
+///
+/// # Safety
+/// As `args::raw::integer`.
+pub unsafe fn raw_flags(l: LuaState, idx: c_int, func: &str, pos: c_int) -> arg::Result<u32> {
+    let flags = unsafe {
+        arg::opt_integer_in(
+            l,
+            idx,
             func,
             pos,
-            format!("unknown packet flags {:#x}", flags & !KNOWN_FLAGS),
+            "flags",
+            i64::from(FLAG_RELIABLE),
+            0,
+            i64::from(u32::MAX),
+        )?
+    } as u32;
+    if flags & !KNOWN_FLAGS != 0 {
+        return Err(Msg::bad_argument(
+            func,
+            pos,
+            format_args!("unknown packet flags {:#x}", flags & !KNOWN_FLAGS),
         ));
     }
     Ok(flags)
 }
 
-fn packet_create(lua: &Lua, (data, flags): (StackBytes, Value)) -> Result<(Value, Option<String>)> {
-    let create =
-        |bytes: &[u8]| flags_arg(&flags, "packet_create", 2).map(|f| checked_create(bytes, f));
-    // SAFETY: within this call.
-    let packet = match unsafe { data.with_bytes(create) } {
-        Ok(made) => made?,
-        Err(other) => return Err(type_error("packet_create", 1, "string", other)),
-    };
-    Ok(match packet {
-        Ok(packet) => (Value::UserData(lua.create_userdata(packet)?), None),
-        Err(message) => (Value::Nil, Some(message)),
-    })
-}
-
-fn checked_create(bytes: &[u8], flags: u32) -> std::result::Result<Packet, String> {
-    if bytes.len() > MAX_SIZE {
-        return Err(format!(
-            "packet too large ({} bytes, limit {MAX_SIZE})",
-            bytes.len()
-        ));
-    }
-    Ok(Packet::create(bytes, flags))
-}
-
-fn packet_destroy(_: &Lua, packet: Value) -> Result<()> {
-    arg(&packet, "packet_destroy", 1)?
-        .borrow_mut::<Packet>()?
-        .enet = None;
-    Ok(())
-}
-
-fn packet_data(lua: &Lua, packet: StackUserData<Packet>) -> Result<Option<mlua::LuaString>> {
-    let this = packet.get("packet_data", 1, "ENetPacket")?;
-    Ok(match &this.enet {
-        Some(p) => Some(lua.create_string(p.data())?),
-        None => None,
-    })
-}
-
-fn packet_flags(_: &Lua, packet: Value) -> Result<Option<u32>> {
-    let ud = arg(&packet, "packet_flags", 1)?;
-    let this = ud.borrow::<Packet>()?;
-    Ok(this.enet.as_ref().and(this.flags))
-}
-
-/// Packets made from the strings `list[1]` .. `list[#list]`, read with raw C API calls (no mlua
-/// reference per element): the bulk path of `peer_send_many`.
-pub fn from_list(
-    lua: &Lua,
-    list: &mlua::Table,
-    flags: u32,
+/// The packet block at `idx`, or the `bad argument` message.
+///
+/// # Safety
+/// Inside a raw function (the packet metatable is an upvalue).
+pub unsafe fn raw_arg(
+    l: LuaState,
+    idx: c_int,
     func: &str,
-    pos: usize,
-) -> Result<Vec<rusty_enet::Packet>> {
-    let mut packets = Vec::new();
-    let mut bad = None;
-    // SAFETY: the closure reads the table exec_raw pushed at index 1 and pops what it pushes;
-    // it only converts actual strings, so nothing in it can raise a Lua error.
+    pos: c_int,
+) -> arg::Result<*mut PacketHeader> {
     unsafe {
-        lua.exec_raw::<()>(list, |l| {
-            let n = ffi::lua_rawlen(l, 1);
-            packets.reserve(n);
-            for i in 1..=n {
-                ffi::lua_rawgeti(l, 1, i as ffi::lua_Integer);
-                if ffi::lua_type(l, -1) != ffi::LUA_TSTRING {
-                    ffi::lua_pop(l, 1);
-                    bad = Some(i);
-                    return;
-                }
-                let mut len = 0;
-                let data = ffi::lua_tolstring(l, -1, &mut len);
-                packets.push(enet_packet(
-                    std::slice::from_raw_parts(data.cast(), len),
-                    flags,
-                ));
-                ffi::lua_pop(l, 1);
-            }
-        })?;
+        let p = object::block(l, idx, upvalue(PACKET_MT)).cast::<PacketHeader>();
+        if p.is_null() {
+            Err(arg::type_error(l, idx, func, pos, "ENetPacket"))
+        } else {
+            Ok(p)
+        }
     }
-    match bad {
-        None => Ok(packets),
-        Some(i) => Err(bad_argument(
-            func,
-            pos,
-            format!(
-                "string expected at index {i}, got {}",
-                type_name(&list.raw_get::<Value>(i)?)
-            ),
-        )),
+}
+
+macro_rules! check {
+    ($l:expr, $e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(m) => raise($l, &m),
+        }
+    };
+}
+pub(crate) use check;
+
+/// `packet_create(data, flags?) -> packet | nil, message`.
+unsafe extern "C-unwind" fn packet_create(l: LuaState) -> c_int {
+    const F: &str = "packet_create";
+    // SAFETY: raw function; the bytes stay valid while the string is argument 1.
+    unsafe {
+        let Some(data) = arg::string(l, 1) else {
+            let m = arg::type_error(l, 1, F, 1, "string");
+            raise(l, &m)
+        };
+        let flags = check!(l, raw_flags(l, 2, F, 2));
+        if data.len() > MAX_SIZE {
+            let m = Msg::of(format_args!(
+                "packet too large ({} bytes, limit {MAX_SIZE})",
+                data.len()
+            ));
+            ffi::lua_pushnil(l);
+            m.push(l);
+            return 2;
+        }
+        let dst = object::new_packet(l, upvalue(PACKET_MT), data.len(), flags);
+        ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len());
+        1
     }
+}
+
+/// `packet_destroy(packet)`: afterwards the packet has no data; its memory goes with the
+/// userdata.
+unsafe extern "C-unwind" fn packet_destroy(l: LuaState) -> c_int {
+    // SAFETY: raw function; the block is argument 1's.
+    unsafe {
+        let p = check!(l, raw_arg(l, 1, "packet_destroy", 1));
+        (*p).live = false;
+        0
+    }
+}
+
+/// `packet_data(packet) -> data | nil`.
+unsafe extern "C-unwind" fn packet_data(l: LuaState) -> c_int {
+    // SAFETY: raw function. The packet stays alive as argument 1 while its bytes are copied;
+    // a finalizer that the allocation runs can only mark it destroyed, not free the bytes.
+    unsafe {
+        let p = check!(l, raw_arg(l, 1, "packet_data", 1));
+        if (*p).live {
+            let bytes = object::packet_bytes(p);
+            ffi::lua_pushlstring(l, bytes.as_ptr().cast(), bytes.len());
+        } else {
+            ffi::lua_pushnil(l);
+        }
+        1
+    }
+}
+
+/// `packet_flags(packet) -> flags | nil`.
+unsafe extern "C-unwind" fn packet_flags(l: LuaState) -> c_int {
+    // SAFETY: raw function; the block is argument 1's.
+    unsafe {
+        let p = check!(l, raw_arg(l, 1, "packet_flags", 1));
+        if (*p).live && (*p).flags != RECEIVED {
+            ffi::lua_pushinteger(l, ffi::lua_Integer::from((*p).flags));
+        } else {
+            ffi::lua_pushnil(l);
+        }
+        1
+    }
+}
+
+/// `__tostring`: `ENetPacket(13 bytes)` or `ENetPacket(destroyed)`.
+pub unsafe extern "C-unwind" fn tostring(l: LuaState) -> c_int {
+    // SAFETY: raw function; the block is argument 1's.
+    unsafe {
+        let p = check!(l, raw_arg(l, 1, "__tostring", 1));
+        let m = if (*p).live {
+            Msg::of(format_args!("ENetPacket({} bytes)", (*p).len))
+        } else {
+            Msg::of("ENetPacket(destroyed)")
+        };
+        m.push(l);
+        1
+    }
+}
+
+/// `__close` (Lua 5.4+): the packet is destroyed when its variable goes out of scope.
+#[cfg(any(feature = "lua54", feature = "lua55"))]
+pub unsafe extern "C-unwind" fn close(l: LuaState) -> c_int {
+    unsafe { packet_destroy(l) }
 }

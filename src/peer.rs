@@ -1,23 +1,28 @@
 //! ENetPeer: a handle on one connection. rusty_enet's `PeerID` is a bare slot index that the
 //! next connection reuses, so each slot carries a generation and a handle is stale once the
-//! generation it was made for has ended.
+//! generation it was made for has ended. The handle is a userdata of ours (src/object.rs);
+//! `peer_send` and `peer_send_many` are raw functions, the rest are written on mlua.
 
+use std::os::raw::c_int;
 use std::time::Duration;
 
-use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataFields, UserDataMethods, Value};
+use mlua::{ffi, AnyUserData, Lua, Value};
 use rusty_enet::{PeerID, PeerState};
 
 use crate::address;
-use crate::args::{self, StackBytes, StackUserData};
-use crate::error::{type_error, Result};
-use crate::host::{self, Shared};
-use crate::packet::{self, Packet};
-use crate::registry::{class_methods, Registry};
+use crate::args::{self, raw as raw_args};
+use crate::error::{raise, raw_type_name, type_error, Msg, Result};
+use crate::host::{self, Shared, State};
+use crate::object::{self, upvalue, LuaState, PacketHeader, PeerBlock, PACKET_MT, PEER_MT};
+use crate::packet::{self, check};
+use crate::registry::Registry;
 use crate::slot::{Phase, Slot};
 use crate::socket::EnetSocket;
 
+/// A peer argument of a function written on mlua: the connection it names.
 pub struct Peer {
-    host: Shared,
+    /// None for a handle whose finalizer already ran (a finalizer elsewhere can still hold it).
+    host: Option<Shared>,
     slot: usize,
     generation: u64,
 }
@@ -62,6 +67,38 @@ pub const STATE_NAMES: [(&str, PeerState); 10] = [
 
 const STALE: &str = "peer is not connected (stale handle: its connection or host has ended)";
 
+/// Runs `f` on the live connection `generation` of `slot` (None once it ended), then brings
+/// the slot in line with whatever `f` did to the ENet peer.
+pub fn with_connection<R>(
+    state: &mut State,
+    slot: usize,
+    generation: u64,
+    f: impl FnOnce(&mut EnetPeer, &mut Slot) -> R,
+) -> Option<R> {
+    let s = state
+        .slots
+        .get_mut(slot)
+        .filter(|s| s.is_current(generation) && s.phase() != Phase::Free)?;
+    let peer = state.enet.as_mut()?.get_peer_mut(PeerID(slot))?;
+    let r = f(peer, s);
+    s.sync(peer.state());
+    Some(r)
+}
+
+/// The remote address of a live connection.
+fn connection_address(
+    host: Option<&Shared>,
+    slot: usize,
+    generation: u64,
+) -> Option<std::net::SocketAddr> {
+    let guard = host?.try_borrow().ok()?;
+    let s = guard.slots.get(slot)?;
+    if !s.is_current(generation) || s.phase() == Phase::Free {
+        return None;
+    }
+    guard.enet.as_ref()?.get_peer(PeerID(slot))?.address()
+}
+
 impl Peer {
     /// Runs `f` on the live connection this handle names (None when stale), then brings the
     /// slot in line with whatever `f` did to the ENet peer.
@@ -70,40 +107,20 @@ impl Peer {
         func: &str,
         f: impl FnOnce(&mut EnetPeer, &mut Slot) -> R,
     ) -> Result<Option<R>> {
-        let mut guard = self.host.try_borrow_mut().map_err(|_| host::busy(func))?;
-        let state = &mut *guard;
-        let Some(slot) = state
-            .slots
-            .get_mut(self.slot)
-            .filter(|s| s.is_current(self.generation) && s.phase() != Phase::Free)
-        else {
+        let Some(host) = &self.host else {
             return Ok(None);
         };
-        let Some(peer) = state
-            .enet
-            .as_mut()
-            .and_then(|e| e.get_peer_mut(PeerID(self.slot)))
-        else {
-            return Ok(None);
-        };
-        let r = f(peer, slot);
-        slot.sync(peer.state());
-        Ok(Some(r))
-    }
-
-    /// The host's `max_packet_size` option (ENet's default once the host is gone).
-    fn max_packet_size(&self) -> usize {
-        self.host
-            .try_borrow()
-            .ok()
-            .and_then(|s| s.enet.as_ref().map(|e| e.maximum_packet_size()))
-            .unwrap_or(packet::MAX_SIZE)
+        let mut guard = host.try_borrow_mut().map_err(|_| host::busy(func))?;
+        Ok(with_connection(&mut guard, self.slot, self.generation, f))
     }
 
     /// A connection this handle's call just ended (reset, disconnect_now, a cancelled connect)
     /// tells netcode too, if it was secure.
     fn forget_if_ended(&self) {
-        if let Ok(mut state) = self.host.try_borrow_mut() {
+        let Some(host) = &self.host else {
+            return;
+        };
+        if let Ok(mut state) = host.try_borrow_mut() {
             if state
                 .slots
                 .get(self.slot)
@@ -117,41 +134,20 @@ impl Peer {
     /// The secure connection's client id and user data (server side), if it is one.
     fn secure_client<R>(&self, f: impl FnOnce(u64, &[u8]) -> R) -> Option<R> {
         let addr = self.address()?;
-        let guard = self.host.try_borrow().ok()?;
+        let guard = self.host.as_ref()?.try_borrow().ok()?;
         let link = guard.enet.as_ref()?.socket().secure.as_ref()?;
         let (id, user_data) = link.client(addr)?;
         Some(f(id, user_data))
     }
 
     fn address(&self) -> Option<std::net::SocketAddr> {
-        let guard = self.host.try_borrow().ok()?;
-        let slot = guard.slots.get(self.slot)?;
-        if !slot.is_current(self.generation) || slot.phase() == Phase::Free {
-            return None;
-        }
-        guard.enet.as_ref()?.get_peer(PeerID(self.slot))?.address()
-    }
-}
-
-impl UserData for Peer {
-    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
-        fields.add_meta_field_with(MetaMethod::Index, |lua| class_methods(lua, "peer"));
-        fields.add_meta_field("__name", "ENetPeer");
-    }
-
-    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
-            Ok(match this.address() {
-                Some(addr) => format!("ENetPeer({})", address::display(addr)),
-                None => "ENetPeer(stale)".to_string(),
-            })
-        });
+        connection_address(self.host.as_ref(), self.slot, self.generation)
     }
 }
 
 /// The one userdata for the connection currently in `slot` (made on first use).
 pub fn userdata(
-    lua: &Lua,
+    _: &Lua,
     host_ud: &AnyUserData,
     state: &Shared,
     slot: usize,
@@ -160,53 +156,26 @@ pub fn userdata(
         .try_borrow()
         .map(|s| s.generation(slot))
         .unwrap_or_default();
-    userdata_for(lua, host_ud, state, slot, generation)
+    object::peer_userdata(host_ud, state, slot, generation)
 }
 
-/// The userdata for connection `generation` of `slot`: cached weakly on the host userdata
-/// (`slot + 1` -> handle, `-(slot + 1)` -> its generation) so the connect, receive and
-/// disconnect events of one connection share it.
-pub fn userdata_for(
-    lua: &Lua,
-    host_ud: &AnyUserData,
-    state: &Shared,
-    slot: usize,
-    generation: u64,
-) -> mlua::Result<AnyUserData> {
-    let cache: Table = host_ud.user_value()?;
-    let (key, generation_key) = cache_keys(slot);
-    if let Value::UserData(ud) = cache.raw_get::<Value>(key)? {
-        if ud
-            .borrow::<Peer>()
-            .is_ok_and(|p| p.generation == generation)
-        {
-            return Ok(ud);
-        }
-    }
-    let ud = lua.create_userdata(Peer {
-        host: state.clone(),
-        slot,
-        generation,
-    })?;
-    cache.raw_set(key, &ud)?;
-    // Lets event::fill find the handle with raw C API reads (weak values drop handles only).
-    cache.raw_set(generation_key, generation)?;
-    Ok(ud)
-}
-
-/// Where the host's peer cache keeps the handle of `slot` and the generation it belongs to.
-pub fn cache_keys(slot: usize) -> (i64, i64) {
-    let key = slot as i64 + 1;
-    (key, -key)
-}
-
-fn arg(value: &Value, func: &str, pos: usize) -> Result<mlua::UserDataRef<Peer>> {
-    Ok(args::userdata::<Peer>(value, func, pos, "ENetPeer")?.borrow::<Peer>()?)
+/// The peer argument of a function written on mlua, or a misuse error naming `func`.
+fn arg(value: &Value, func: &str, pos: usize) -> Result<Peer> {
+    let Some(p) = object::block_of(value, PEER_MT)? else {
+        return Err(type_error(func, pos, "ENetPeer", value));
+    };
+    // SAFETY: `value` holds the peer userdata alive for this call.
+    let p = unsafe { &*p.cast::<PeerBlock>() };
+    Ok(Peer {
+        host: p.host.clone(),
+        slot: p.slot,
+        generation: p.generation,
+    })
 }
 
 pub fn register(reg: &mut Registry) -> mlua::Result<()> {
-    reg.method("peer_send", peer_send)?;
-    reg.method("peer_send_many", peer_send_many)?;
+    reg.raw_method("peer_send", peer_send)?;
+    reg.raw_method("peer_send_many", peer_send_many)?;
     reg.method("peer_disconnect", |_, (p, d): (Value, Value)| {
         disconnect(p, d, "peer_disconnect", |p, d| p.disconnect(d))
     })?;
@@ -218,7 +187,7 @@ pub fn register(reg: &mut Registry) -> mlua::Result<()> {
     })?;
     reg.method("peer_reset", peer_reset)?;
     reg.method("peer_ping", |_, p: Value| {
-        simple(&*arg(&p, "peer_ping", 1)?, "peer_ping", |p| p.ping())
+        simple(&arg(&p, "peer_ping", 1)?, "peer_ping", |p| p.ping())
     })?;
     reg.method("peer_ping_interval", peer_ping_interval)?;
     reg.method("peer_timeout", peer_timeout)?;
@@ -243,98 +212,246 @@ fn status(done: Option<std::result::Result<(), String>>) -> Status {
     }
 }
 
-/// The first two arguments of the send functions.
-fn peer_and_channel(
-    peer: StackUserData<Peer>,
-    channel: &Value,
-    func: &str,
-) -> Result<(mlua::UserDataRef<Peer>, u8)> {
-    let this = peer.get(func, 1, "ENetPeer")?;
-    let channel = args::integer_in(channel, func, 2, "channelID", 0..=host::MAX_CHANNELS - 1)?;
-    Ok((this, channel as u8))
+/// What a send did, for the raw functions to hand back. The message is kept inline (no box):
+/// it is pushed, and a push may raise, which must find nothing to free.
+#[allow(clippy::large_enum_variant)]
+pub enum Sent {
+    Done,
+    Failed(Msg),
+    Stale,
+    Busy,
 }
 
-fn peer_send(
-    _: &Lua,
-    (peer, channel, packet, flags): (StackUserData<Peer>, Value, StackBytes, Value),
-) -> Result<Status> {
-    const F: &str = "peer_send";
-    let (this, channel) = peer_and_channel(peer, &channel, F)?;
-    // A Lua string is sent directly (no ENetPacket object): the common case made cheap.
-    let string =
-        |bytes: &[u8]| packet::flags_arg(&flags, F, 4).map(|f| packet::enet_packet(bytes, f));
-    // SAFETY: within this call.
-    let packet = match unsafe { packet.with_bytes(string) } {
-        Ok(made) => made?,
-        Err(other) => match packet::arg(other, F, 3)?.borrow::<Packet>()?.enet() {
-            Some(p) => p.clone(),
-            None => return Ok((-1, Some("packet has been destroyed".into()))),
-        },
-    };
-    let limit = this.max_packet_size();
-    Ok(status(this.with(F, |p, slot| {
-        send(p, slot, channel, packet, limit)
-    })?))
-}
-
-/// Sends every string of a list, in order, in one call: the per-call cost of `peer_send` paid
-/// once per list instead of once per message.
-fn peer_send_many(
-    lua: &Lua,
-    (peer, channel, list, flags): (StackUserData<Peer>, Value, Value, Value),
-) -> Result<Status> {
-    const F: &str = "peer_send_many";
-    let (this, channel) = peer_and_channel(peer, &channel, F)?;
-    let Value::Table(list) = list else {
-        return Err(type_error(F, 3, "table", &list));
-    };
-    let flags = packet::flags_arg(&flags, F, 4)?;
-    let packets = packet::from_list(lua, &list, flags, F, 3)?;
-    let limit = this.max_packet_size();
-    Ok(status(this.with(F, |p, slot| {
-        let total = packets.len();
-        for (i, packet) in packets.into_iter().enumerate() {
-            send(p, slot, channel, packet, limit).map_err(|message| {
-                format!("{message} (at index {}; {i} of {total} sent)", i + 1)
-            })?;
+/// Pushes `0` or `-1, message` (or raises for a busy host); returns the number of values.
+///
+/// # Safety
+/// Allocates: see src/object.rs.
+pub unsafe fn push_sent(l: LuaState, func: &str, sent: Sent) -> c_int {
+    unsafe {
+        match sent {
+            Sent::Done => {
+                ffi::lua_pushinteger(l, 0);
+                1
+            }
+            Sent::Failed(m) => {
+                ffi::lua_pushinteger(l, -1);
+                m.push(l);
+                2
+            }
+            Sent::Stale => {
+                ffi::lua_pushinteger(l, -1);
+                ffi::lua_pushlstring(l, STALE.as_ptr().cast(), STALE.len());
+                2
+            }
+            Sent::Busy => raise(l, &Msg::busy(func)),
         }
-        Ok(())
-    })?))
+    }
+}
+
+/// The peer block at `idx`, or the `bad argument` message.
+///
+/// # Safety
+/// Inside a raw function (the peer metatable is an upvalue).
+pub unsafe fn raw_arg(
+    l: LuaState,
+    idx: c_int,
+    func: &str,
+    pos: c_int,
+) -> raw_args::Result<*const PeerBlock> {
+    unsafe {
+        let p = object::block(l, idx, upvalue(PEER_MT)).cast::<PeerBlock>();
+        if p.is_null() {
+            Err(raw_args::type_error(l, idx, func, pos, "ENetPeer"))
+        } else {
+            Ok(p)
+        }
+    }
+}
+
+/// Runs `f` on the connection a peer block names, with the host's `max_packet_size`.
+fn on_connection(
+    peer: &PeerBlock,
+    f: impl FnOnce(&mut EnetPeer, &mut Slot, usize) -> std::result::Result<(), Msg>,
+) -> Sent {
+    let Some(host) = &peer.host else {
+        return Sent::Stale;
+    };
+    let Ok(mut state) = host.try_borrow_mut() else {
+        return Sent::Busy;
+    };
+    let limit = state
+        .enet
+        .as_ref()
+        .map_or(packet::MAX_SIZE, |e| e.maximum_packet_size());
+    match with_connection(&mut state, peer.slot, peer.generation, |p, slot| {
+        f(p, slot, limit)
+    }) {
+        None => Sent::Stale,
+        Some(Ok(())) => Sent::Done,
+        Some(Err(m)) => Sent::Failed(m),
+    }
+}
+
+/// Sends `bytes` with `flags` on the connection a peer block names (`peer_send`, compat's
+/// `peer:send`).
+pub fn send_bytes(peer: &PeerBlock, channel: u8, bytes: &[u8], flags: u32) -> Sent {
+    on_connection(peer, |p, slot, limit| {
+        send(p, slot, channel, bytes, flags, limit)
+    })
+}
+
+/// `peer_send(peer, channelID, packet | string, flags?) -> 0 | -1, message`.
+unsafe extern "C-unwind" fn peer_send(l: LuaState) -> c_int {
+    const F: &str = "peer_send";
+    // SAFETY: raw function. The peer block, the string and the packet block are arguments,
+    // alive for the whole call; `rust` runs the send without any Lua call.
+    unsafe {
+        let peer = check!(l, raw_arg(l, 1, F, 1));
+        let channel = check!(l, channel_arg(l, F)) as u8;
+        // A Lua string is sent directly (no ENetPacket object): the common case made cheap.
+        let (bytes, flags) = match raw_args::string(l, 3) {
+            Some(bytes) => (bytes, check!(l, packet::raw_flags(l, 4, F, 4))),
+            None => {
+                let p = object::block(l, 3, upvalue(PACKET_MT)).cast::<PacketHeader>();
+                if p.is_null() {
+                    let m = raw_args::type_error(l, 3, F, 3, "ENetPacket");
+                    raise(l, &m)
+                }
+                if !(*p).live {
+                    return push_sent(l, F, Sent::Failed(Msg::of("packet has been destroyed")));
+                }
+                (object::packet_bytes(p), packet::send_flags(&*p))
+            }
+        };
+        let sent = object::rust_or_raise(l, F, || send_bytes(&*peer, channel, bytes, flags));
+        push_sent(l, F, sent)
+    }
+}
+
+/// The channel argument (2) of the send functions.
+unsafe fn channel_arg(l: LuaState, func: &str) -> raw_args::Result<i64> {
+    unsafe { raw_args::integer_in(l, 2, func, 2, "channelID", 0, host::MAX_CHANNELS - 1) }
+}
+
+/// `peer_send_many(peer, channelID, list, flags?) -> 0 | -1, message`: every string of a list,
+/// in order, in one call: the per-call cost of `peer_send` paid once per list.
+unsafe extern "C-unwind" fn peer_send_many(l: LuaState) -> c_int {
+    const F: &str = "peer_send_many";
+    // SAFETY: raw function. The list is argument 3 and nothing runs Lua code between the check
+    // and the sends, so its strings are the ones checked and stay alive.
+    unsafe {
+        let peer = check!(l, raw_arg(l, 1, F, 1));
+        let channel = check!(l, channel_arg(l, F)) as u8;
+        if ffi::lua_type(l, 3) != ffi::LUA_TTABLE {
+            let m = raw_args::type_error(l, 3, F, 3, "table");
+            raise(l, &m)
+        }
+        let flags = check!(l, packet::raw_flags(l, 4, F, 4));
+        let n = ffi::lua_rawlen(l, 3);
+        // Indices stay within what every Lua's C API takes (no list that long fits in memory).
+        let n = n.min(c_int::MAX as usize);
+        // Every element is checked before anything is queued.
+        for i in 1..=n {
+            ffi::lua_rawgeti(l, 3, i as ffi::lua_Integer);
+            if ffi::lua_type(l, -1) != ffi::LUA_TSTRING {
+                let got = raw_type_name(l, ffi::lua_gettop(l));
+                let m = Msg::bad_argument(
+                    F,
+                    3,
+                    format_args!("string expected at index {i}, got {got}"),
+                );
+                raise(l, &m)
+            }
+            ffi::lua_pop(l, 1);
+        }
+        let sent = object::rust_or_raise(l, F, || {
+            on_connection(&*peer, |p, slot, limit| {
+                for i in 1..=n {
+                    // Raw reads of strings: neither raises nor allocates.
+                    ffi::lua_rawgeti(l, 3, i as ffi::lua_Integer);
+                    let bytes = raw_args::string(l, -1).unwrap_or_default();
+                    let r = send(p, slot, channel, bytes, flags, limit);
+                    ffi::lua_pop(l, 1);
+                    if let Err(m) = r {
+                        return Err(Msg::of(format_args!(
+                            "{m} (at index {i}; {} of {n} sent)",
+                            i - 1
+                        )));
+                    }
+                }
+                Ok(())
+            })
+        });
+        push_sent(l, F, sent)
+    }
 }
 
 fn send(
     peer: &mut EnetPeer,
     slot: &mut Slot,
     channel: u8,
-    packet: rusty_enet::Packet,
+    bytes: &[u8],
+    flags: u32,
     max_packet_size: usize,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), Msg> {
     let phase = slot.phase();
     let state = peer.state();
     let sendable = phase == Phase::Connecting || state == PeerState::Connected;
     if !sendable {
-        return Err(format!(
+        return Err(Msg::of(format_args!(
             "peer is not connected (state {})",
             state_name(state)
-        ));
+        )));
     }
     if usize::from(channel) >= peer.channel_count() {
-        return Err(format!(
+        return Err(Msg::of(format_args!(
             "channel {channel} out of range (peer has {} channels)",
             peer.channel_count()
-        ));
+        )));
     }
-    let size = packet.data().len();
+    let size = bytes.len();
     if size > max_packet_size {
-        return Err(format!(
+        return Err(Msg::of(format_args!(
             "packet too large ({size} bytes, the host's max_packet_size is {max_packet_size})"
-        ));
+        )));
     }
+    let packet = packet::enet_packet(bytes, flags);
     if phase == Phase::Connecting {
         // C ENet refuses this; we queue, so the seed's client (send right after connect) works.
-        slot.queue(channel, packet)
+        slot.queue(channel, packet).map_err(Msg::of)
     } else {
-        peer.send(channel, &packet).map_err(|e| e.to_string())
+        peer.send(channel, &packet).map_err(Msg::of)
+    }
+}
+
+/// `__gc`: the handle lets go of its host's state.
+pub unsafe extern "C-unwind" fn gc(l: LuaState) -> c_int {
+    // SAFETY: raw function; the block is argument 1's. Dropping the last reference closes the
+    // host's socket: Rust only, and a panic there is dropped (a finalizer has nobody to tell).
+    unsafe {
+        let p = object::block(l, 1, upvalue(PEER_MT)).cast::<PeerBlock>();
+        if !p.is_null() {
+            let host = (*p).host.take();
+            let _ = object::rust(move || drop(host));
+        }
+        0
+    }
+}
+
+/// `__tostring`: `ENetPeer(127.0.0.1:51234)` or `ENetPeer(stale)`.
+pub unsafe extern "C-unwind" fn tostring(l: LuaState) -> c_int {
+    const F: &str = "__tostring";
+    // SAFETY: raw function; the block is argument 1's.
+    unsafe {
+        let p = check!(l, raw_arg(l, 1, F, 1));
+        let m = object::rust_or_raise(l, F, || {
+            match connection_address((*p).host.as_ref(), (*p).slot, (*p).generation) {
+                Some(addr) => Msg::of(format_args!("ENetPeer({})", address::display(addr))),
+                None => Msg::of("ENetPeer(stale)"),
+            }
+        });
+        m.push(l);
+        1
     }
 }
 

@@ -1,16 +1,20 @@
 //! Builds the module table: every function in procedural form (`enet.host_service`) and, where
 //! it acts on an object, as a method (`host:service`).
 //!
-//! Each Rust function is wrapped in a four-line Lua closure that turns our misuse sentinel into
-//! `error(message, 2)`, so argument errors are plain strings pointing at the caller's line,
-//! like the standard library's (see `error.rs`).
+//! Each function written on mlua is wrapped in a four-line Lua closure that turns our misuse
+//! sentinel into `error(message, 2)`, so argument errors are plain strings pointing at the
+//! caller's line, like the standard library's (see `error.rs`). Raw functions (src/object.rs)
+//! raise the same strings themselves and are exported as they are.
 
 use std::os::raw::c_int;
 
 use mlua::state::RawLua;
-use mlua::{FromLuaMulti, Function, IntoLuaMulti, LightUserData, Lua, MultiValue, Table, Value};
+use mlua::{
+    ffi, FromLuaMulti, Function, IntoLuaMulti, LightUserData, Lua, MultiValue, Table, Value,
+};
 
 use crate::error::{Error, Result};
+use crate::object;
 
 const WRAPPER: &str = r#"
 local ERR, error = ...
@@ -81,19 +85,13 @@ pub struct Registry<'lua> {
     exports: Table,
     classes: Vec<(&'static str, Table)>,
     wrap: Function,
-    /// Wrappers that also build the event tables (src/event.lua), by name.
-    event_wrappers: Table,
 }
 
 impl<'lua> Registry<'lua> {
     pub fn new(lua: &'lua Lua, exports: Table) -> mlua::Result<Self> {
         let factory: Function = lua.load(WRAPPER).set_name("=module_enet").into_function()?;
         let error: Function = lua.globals().raw_get("error")?;
-        let wrap: Function = factory.call((sentinel(), error.clone()))?;
-        let event_wrappers: Table = lua
-            .load(crate::event::WRAPPERS)
-            .set_name("=module_enet.event")
-            .call((sentinel(), error))?;
+        let wrap: Function = factory.call((sentinel(), error))?;
         let mut classes = Vec::new();
         for class in CLASSES {
             // Reuse the table a previous `require` made: userdata metatables captured it, so
@@ -110,8 +108,15 @@ impl<'lua> Registry<'lua> {
             exports,
             classes,
             wrap,
-            event_wrappers,
         })
+    }
+
+    /// The method table of `class` ("host", "peer", "packet" or "request").
+    pub fn methods(&self, class: &str) -> Option<&Table> {
+        self.classes
+            .iter()
+            .find(|(c, _)| *c == class)
+            .map(|(_, t)| t)
     }
 
     /// The Rust function as Lua sees it before any wrapper: misuse comes back as the sentinel.
@@ -160,16 +165,15 @@ impl<'lua> Registry<'lua> {
         self.export_method(name, func)
     }
 
-    /// A method whose Rust side writes event records and whose Lua wrapper, `shape` in
-    /// src/event.lua, turns them into event tables.
-    pub fn event_method<A, R, F>(&mut self, name: &str, shape: &str, f: F) -> mlua::Result<()>
-    where
-        A: FromLuaMulti,
-        R: IntoLuaMulti,
-        F: Fn(&Lua, A) -> Result<R> + 'static,
-    {
-        let factory: Function = self.event_wrappers.raw_get(shape)?;
-        let func = factory.call(self.raw(f)?)?;
+    /// A raw function, module-level only (`packet_create`).
+    pub fn raw_function(&mut self, name: &str, f: ffi::lua_CFunction) -> mlua::Result<()> {
+        let func = object::function(self.lua, f, ())?;
+        self.exports.raw_set(name, func)
+    }
+
+    /// A raw function that is also a method of its class.
+    pub fn raw_method(&mut self, name: &str, f: ffi::lua_CFunction) -> mlua::Result<()> {
+        let func = object::function(self.lua, f, ())?;
         self.export_method(name, func)
     }
 

@@ -723,7 +723,7 @@ fn a_disconnect_with_the_right_session_says_disconnect() {
 // smaller Layout than it allocated; harmless with the system allocator only.
 
 #[test]
-fn b5_fewer_channels_than_asked_and_no_custom_allocator() {
+fn b5_fewer_channels_than_asked_and_no_allocator_trusting_layouts() {
     let _memory = memory_lock();
     let lua = lua();
     let rounds: i64 = chunk(
@@ -757,17 +757,22 @@ fn b5_fewer_channels_than_asked_and_no_custom_allocator() {
         "#,
     );
     assert_eq!(rounds, 20);
-    // The allocator half of the defence: nothing in the crate installs a global allocator.
+    // The allocator half of the defence: the only global allocator in the crate (src/alloc.rs,
+    // release builds of the module on Linux) files a freed block by the size malloc reports,
+    // never by its Layout, as the system allocator ignores it (its unit test
+    // a_block_freed_with_the_wrong_layout_never_serves_a_larger_request checks that).
     let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
     for entry in std::fs::read_dir(src).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "rs") {
             let text = std::fs::read_to_string(&path).unwrap();
-            assert!(
-                !text.contains("#[global_allocator]"),
-                "{} installs a global allocator",
-                path.display()
-            );
+            if text.contains("#[global_allocator]") {
+                assert!(
+                    path.ends_with("alloc.rs") && text.contains("malloc_usable_size"),
+                    "{} installs a global allocator that may trust a Layout's size",
+                    path.display()
+                );
+            }
         }
     }
 }

@@ -12,6 +12,9 @@
  *   failalloc.arm(n [, persistent]) from now, fail the n-th counted allocation and, unless
  *                               persistent is false, those after it (0: never)
  *   failalloc.enable(on)        count (and fail) only while enabled
+ *   failalloc.pcall(f, ...)     pcall(f, ...) with counting (and failing) enabled exactly while
+ *                               f runs: the call's own set-up (stack, CallInfo) happens inside
+ *                               the protected call, so a refused allocation there is caught too
  *   failalloc.count()           allocations counted since the last arm
  *   failalloc.fired()           true once the armed allocation has been refused
  */
@@ -81,6 +84,18 @@ static int was_fired(lua_State *L) {
     return 1;
 }
 
+static int protected_call(lua_State *L) {
+    int n = lua_gettop(L);
+    luaL_checkany(L, 1);
+    enabled = 1;
+    int status = lua_pcall(L, n - 1, LUA_MULTRET, 0);
+    enabled = 0;
+    luaL_checkstack(L, 1, "failalloc.pcall");
+    lua_pushboolean(L, status == 0);
+    lua_insert(L, 1);
+    return lua_gettop(L);
+}
+
 int luaopen_failalloc(lua_State *L) {
     lua_newtable(L);
     lua_pushcfunction(L, install);
@@ -93,5 +108,7 @@ int luaopen_failalloc(lua_State *L) {
     lua_setfield(L, -2, "count");
     lua_pushcfunction(L, was_fired);
     lua_setfield(L, -2, "fired");
+    lua_pushcfunction(L, protected_call);
+    lua_setfield(L, -2, "pcall");
     return 1;
 }

@@ -1,0 +1,336 @@
+//! A cache of small freed blocks in front of the system allocator, for the release module on
+//! Linux.
+//!
+//! rusty_enet allocates and frees about seven small blocks per message (packet headers, their
+//! data, protocol commands, acknowledgements), in bursts of a frame's worth. glibc's per-thread
+//! cache keeps 7 blocks per size, so most of a burst goes through its slow paths: about 1 300
+//! instructions per message, as much as C ENet's whole protocol (docs/performance.md). Here
+//! freed blocks of up to 256 bytes wait in per-size stacks of up to 128 for the next request of
+//! that size. One flag guards the stacks; a thread that finds it taken (the resolver's threads,
+//! now and then) simply uses the system allocator. Every block is the system's own (`malloc`),
+//! so either side may free it.
+//!
+//! rusty_enet does not always free a block with the `Layout` it allocated it with (defect B5,
+//! docs/reliability.md: a smaller size), which the system allocator ignores. So does this one:
+//! a freed block is filed by the size `malloc_usable_size` reports, never by its `Layout`, and
+//! is only ever handed out for requests no larger than that.
+//!
+//! At most 16 x 128 x 256 bytes (512 KiB) stay cached. They go back to the system when the
+//! library is unloaded (`lua_close`) or the process ends, so leak checkers see no difference.
+//! Debug builds (what the test suites run under valgrind) keep the plain system allocator, so
+//! memcheck still sees every block rusty_enet frees; the unit tests below drive a `Pool`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::UnsafeCell;
+use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+const STEP: usize = 16;
+const CLASSES: usize = 16;
+const DEPTH: usize = 128;
+
+pub struct Pool {
+    busy: AtomicBool,
+    bins: UnsafeCell<[Bin; CLASSES]>,
+}
+
+#[derive(Clone, Copy)]
+struct Bin {
+    len: usize,
+    blocks: [*mut u8; DEPTH],
+}
+
+// SAFETY: `bins` is only touched by the thread that set `busy`.
+unsafe impl Sync for Pool {}
+
+const EMPTY: Bin = Bin {
+    len: 0,
+    blocks: [ptr::null_mut(); DEPTH],
+};
+
+impl Pool {
+    pub const fn new() -> Pool {
+        Pool {
+            busy: AtomicBool::new(false),
+            bins: UnsafeCell::new([EMPTY; CLASSES]),
+        }
+    }
+
+    /// Runs `f` on the bins if no other thread has them.
+    #[inline(always)]
+    fn with_bins<R>(&self, f: impl FnOnce(&mut [Bin; CLASSES]) -> R) -> Option<R> {
+        if self.busy.swap(true, Ordering::Acquire) {
+            return None;
+        }
+        // SAFETY: `busy` was false and is now ours: no other reference to the bins exists.
+        let r = f(unsafe { &mut *self.bins.get() });
+        self.busy.store(false, Ordering::Release);
+        Some(r)
+    }
+
+    /// Frees every cached block.
+    pub fn drain(&self) {
+        let _ = self.with_bins(|bins| {
+            for bin in bins.iter_mut() {
+                for &p in &bin.blocks[..bin.len.min(DEPTH)] {
+                    // SAFETY: a block from `malloc`, owned by the cache.
+                    unsafe { libc::free(p.cast()) };
+                }
+                bin.len = 0;
+            }
+        });
+    }
+}
+
+impl Default for Pool {
+    fn default() -> Self {
+        Pool::new()
+    }
+}
+
+/// The size class a request is served from, if it is small enough.
+#[inline(always)]
+fn request_class(layout: Layout) -> Option<usize> {
+    let size = layout.size();
+    (size > 0 && size <= STEP * CLASSES && layout.align() <= STEP).then(|| (size - 1) / STEP)
+}
+
+/// The class a freed block is filed under: the largest whose size it holds.
+#[inline(always)]
+fn block_class(p: *mut u8) -> Option<usize> {
+    // SAFETY: `p` is a live block from `malloc` (every block this allocator hands out is).
+    let usable = unsafe { libc::malloc_usable_size(p.cast()) };
+    (STEP..=STEP * CLASSES)
+        .contains(&usable)
+        .then(|| usable / STEP - 1)
+}
+
+/// A fresh block for class `class`.
+fn fresh(class: usize) -> *mut u8 {
+    // SAFETY: a non-zero size; malloc aligns to 16 on the 64-bit Linux targets, 8 on 32-bit
+    // ones, where requests aligned to 16 are not cached (`request_class` says so there too).
+    unsafe { libc::malloc((class + 1) * STEP).cast() }
+}
+
+unsafe impl GlobalAlloc for Pool {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let Some(class) = request_class(layout).filter(|_| layout.align() <= MALLOC_ALIGN) else {
+            return unsafe { System.alloc(layout) };
+        };
+        let cached = self.with_bins(|bins| {
+            // `request_class` gives 0..CLASSES, and `len` stays within 0..=DEPTH.
+            let bin = &mut bins[class % CLASSES];
+            if bin.len == 0 {
+                return ptr::null_mut();
+            }
+            bin.len -= 1;
+            bin.blocks[bin.len % DEPTH]
+        });
+        match cached {
+            Some(p) if !p.is_null() => p,
+            _ => fresh(class),
+        }
+    }
+
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        // Whatever `layout` says, the block came from malloc (or posix_memalign): free() and
+        // malloc_usable_size() accept it.
+        let _ = layout;
+        let Some(class) = block_class(p) else {
+            return unsafe { libc::free(p.cast()) };
+        };
+        let kept = self.with_bins(|bins| {
+            let bin = &mut bins[class % CLASSES];
+            if bin.len >= DEPTH {
+                return false;
+            }
+            bin.blocks[bin.len % DEPTH] = p;
+            bin.len += 1;
+            true
+        });
+        if kept != Some(true) {
+            unsafe { libc::free(p.cast()) };
+        }
+    }
+
+    unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: GlobalAlloc's contract, forwarded; the copy never reads past the block.
+        unsafe {
+            let new = Layout::from_size_align_unchecked(new_size, layout.align());
+            if layout.align() <= MALLOC_ALIGN && request_class(new).is_none() {
+                // A large result: glibc may grow the block in place.
+                return libc::realloc(p.cast(), new_size).cast();
+            }
+            let usable = libc::malloc_usable_size(p.cast());
+            if new_size <= usable && new_size > usable / 2 {
+                return p;
+            }
+            let q = self.alloc(new);
+            if !q.is_null() {
+                ptr::copy_nonoverlapping(p, q, layout.size().min(new_size).min(usable));
+                self.dealloc(p, layout);
+            }
+            q
+        }
+    }
+}
+
+/// What malloc guarantees, so a cached block fits any request it serves.
+const MALLOC_ALIGN: usize = if cfg!(target_pointer_width = "64") {
+    16
+} else {
+    8
+};
+
+#[cfg(all(feature = "module", not(debug_assertions), target_os = "linux"))]
+#[global_allocator]
+static POOL: Pool = Pool::new();
+
+/// Runs when the library is unloaded (Lua's `lua_close` unloads C modules) or the process
+/// exits: the cached blocks go back to the system.
+#[cfg(all(feature = "module", not(debug_assertions), target_os = "linux"))]
+#[used]
+#[link_section = ".fini_array"]
+static DRAIN_AT_UNLOAD: extern "C" fn() = drain_at_unload;
+
+#[cfg(all(feature = "module", not(debug_assertions), target_os = "linux"))]
+extern "C" fn drain_at_unload() {
+    POOL.drain();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(size: usize, align: usize) -> Layout {
+        Layout::from_size_align(size, align).unwrap()
+    }
+
+    /// Fills every byte, so a block handed out twice or too small shows up (valgrind, or the
+    /// checks below).
+    unsafe fn fill(p: *mut u8, size: usize, byte: u8) {
+        unsafe { ptr::write_bytes(p, byte, size) };
+    }
+
+    fn usable(p: *mut u8) -> usize {
+        unsafe { libc::malloc_usable_size(p.cast()) }
+    }
+
+    #[test]
+    fn freed_blocks_are_reused_by_their_size_class_only() {
+        let pool = Pool::new();
+        unsafe {
+            let a = pool.alloc(layout(40, 8));
+            fill(a, 40, 1);
+            pool.dealloc(a, layout(40, 8));
+            let b = pool.alloc(layout(40, 8));
+            assert_eq!(a, b);
+            fill(b, 40, 2);
+            // A larger class never gets a block too small for it.
+            let c = pool.alloc(layout(200, 8));
+            assert!(usable(c) >= 200);
+            pool.dealloc(b, layout(40, 8));
+            pool.dealloc(c, layout(200, 8));
+            pool.drain();
+        }
+    }
+
+    #[test]
+    fn a_block_freed_with_the_wrong_layout_never_serves_a_larger_request() {
+        // rusty_enet's defect B5 frees with a smaller Layout; a larger one must be harmless too.
+        let pool = Pool::new();
+        unsafe {
+            let small = pool.alloc(layout(20, 8));
+            pool.dealloc(small, layout(250, 8));
+            let big = pool.alloc(layout(4000, 8));
+            pool.dealloc(big, layout(24, 8));
+            for size in [20, 24, 100, 250, 256] {
+                let p = pool.alloc(layout(size, 8));
+                assert!(
+                    usable(p) >= size,
+                    "{size} bytes asked, {} usable",
+                    usable(p)
+                );
+                fill(p, size, 5);
+                pool.dealloc(p, layout(size, 8));
+            }
+            pool.drain();
+        }
+    }
+
+    #[test]
+    fn large_and_overaligned_requests_bypass_the_cache() {
+        let pool = Pool::new();
+        unsafe {
+            for l in [layout(257, 8), layout(4096, 8), layout(64, 64)] {
+                let p = pool.alloc(l);
+                assert_eq!(p as usize % l.align(), 0);
+                fill(p, l.size(), 3);
+                pool.dealloc(p, l);
+            }
+            let p = pool.alloc(layout(64, 8));
+            pool.dealloc(p, layout(64, 8));
+            // Only the last block was small enough to keep (the 64-byte one aligned to 64 may
+            // be too, by its usable size: either way nothing larger than 256 bytes is kept).
+            let kept: usize = (*pool.bins.get()).iter().map(|b| b.len).sum();
+            assert!((1..=2).contains(&kept), "{kept} blocks kept");
+            pool.drain();
+        }
+    }
+
+    #[test]
+    fn a_full_class_returns_blocks_to_the_system() {
+        let pool = Pool::new();
+        unsafe {
+            let blocks: Vec<*mut u8> = (0..DEPTH + 10).map(|_| pool.alloc(layout(16, 8))).collect();
+            for &p in &blocks {
+                pool.dealloc(p, layout(16, 8));
+            }
+            let kept: usize = (*pool.bins.get()).iter().map(|b| b.len).sum();
+            assert_eq!(kept, DEPTH);
+            pool.drain();
+            assert!((*pool.bins.get()).iter().all(|b| b.len == 0));
+        }
+    }
+
+    #[test]
+    fn realloc_keeps_the_contents_across_classes_and_sizes() {
+        let pool = Pool::new();
+        unsafe {
+            let mut size = 1;
+            let mut p = pool.alloc(layout(size, 1));
+            *p = 7;
+            for next in [3, 16, 17, 100, 256, 257, 5000, 300, 200, 2] {
+                p = pool.realloc(p, layout(size, 1), next);
+                assert_eq!(*p, 7, "first byte lost growing {size} -> {next}");
+                assert!(usable(p) >= next);
+                fill(p.add(1), next - 1, 9);
+                size = next;
+            }
+            pool.dealloc(p, layout(size, 1));
+            pool.drain();
+        }
+    }
+
+    #[test]
+    fn threads_share_it_safely() {
+        static SHARED: Pool = Pool::new();
+        let workers: Vec<_> = (0..4)
+            .map(|t| {
+                std::thread::spawn(move || unsafe {
+                    for i in 0..20_000usize {
+                        let size = 1 + (i * 7 + t) % 300;
+                        let p = SHARED.alloc(layout(size, 8));
+                        fill(p, size, t as u8);
+                        assert_eq!(*p.add(size - 1), t as u8);
+                        SHARED.dealloc(p, layout(size, 8));
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+        SHARED.drain();
+    }
+}
