@@ -257,21 +257,8 @@ unsafe extern "C-unwind" fn new_peer(l: LuaState) -> c_int {
 /// The host proxy's `__gc`: the host is destroyed when its proxy is collected, as in lua-enet,
 /// even if the program still holds some of its peers.
 unsafe extern "C-unwind" fn host_gc(l: LuaState) -> c_int {
-    // SAFETY: raw function; Rust only inside `rust`, a panic there is dropped.
-    unsafe {
-        let p = object::block(l, 1, upvalue(HOST_PROXY_MT)).cast::<HostBlock>();
-        if !p.is_null() {
-            let state = (*p).state.take();
-            let _ = object::rust(move || {
-                if let Some(state) = &state {
-                    if let Ok(mut s) = state.try_borrow_mut() {
-                        s.destroy();
-                    }
-                }
-            });
-        }
-        0
-    }
+    // SAFETY: raw function; the block is argument 1's.
+    unsafe { host::finalize(l, upvalue(HOST_PROXY_MT)) }
 }
 
 /// The peer proxy's `__gc`: lets go of the host's state.

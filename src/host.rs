@@ -706,12 +706,7 @@ unsafe fn raw_arg(
     pos: c_int,
 ) -> raw_args::Result<*const HostBlock> {
     unsafe {
-        let p = object::block(l, idx, upvalue(HOST_MT)).cast::<HostBlock>();
-        if p.is_null() {
-            Err(raw_args::type_error(l, idx, func, pos, "ENetHost"))
-        } else {
-            Ok(p)
-        }
+        object::arg::<HostBlock>(l, idx, (HOST_MT, "ENetHost"), func, pos).map(|p| p.cast_const())
     }
 }
 
@@ -734,6 +729,31 @@ unsafe fn push_cache(l: LuaState) -> c_int {
     }
 }
 
+/// `event::ready`, or what the raw function returns when nothing is: `0` pushed (no event) or
+/// the destroyed host's `-1, message`.
+///
+/// # Safety
+/// Inside a raw function.
+unsafe fn ready(
+    l: LuaState,
+    func: &str,
+    state: &Shared,
+    fetch: Fetch,
+    max: usize,
+) -> std::result::Result<(usize, u64), c_int> {
+    // SAFETY: as the caller's.
+    unsafe {
+        match event::ready(l, func, state, fetch, max) {
+            Some((0, _)) => {
+                ffi::lua_pushinteger(l, 0);
+                Err(1)
+            }
+            Some(found) => Ok(found),
+            None => Err(push_destroyed(l)),
+        }
+    }
+}
+
 /// `host_service` and `host_check_events`: `1, event`, `0` or `-1, message`.
 unsafe fn single_event(l: LuaState, func: &str, host: *const HostBlock, fetch: Fetch) -> c_int {
     // SAFETY: the host is argument 1, alive for the call, and its state with it.
@@ -741,13 +761,9 @@ unsafe fn single_event(l: LuaState, func: &str, host: *const HostBlock, fetch: F
         let Some(state) = (*host).state.as_ref() else {
             return push_destroyed(l);
         };
-        let found = match event::ready(l, func, state, fetch, 1) {
-            Some((0, _)) => {
-                ffi::lua_pushinteger(l, 0);
-                return 1;
-            }
-            Some(found) => found,
-            None => return push_destroyed(l),
+        let found = match ready(l, func, state, fetch, 1) {
+            Ok(found) => found,
+            Err(results) => return results,
         };
         let cache = push_cache(l);
         match event::hand_over(l, func, state, cache, fetch, 1, found, Shape::Table) {
@@ -855,13 +871,9 @@ unsafe extern "C-unwind" fn host_service_into(l: LuaState) -> c_int {
             return push_destroyed(l);
         };
         let fetch = Fetch::Service(Duration::from_millis(timeout));
-        let found = match event::ready(l, F, state, fetch, max) {
-            Some((0, _)) => {
-                ffi::lua_pushinteger(l, 0);
-                return 1;
-            }
-            Some(found) => found,
-            None => return push_destroyed(l),
+        let found = match ready(l, F, state, fetch, max) {
+            Ok(found) => found,
+            Err(results) => return results,
         };
         let cache = push_cache(l);
         let shape = Shape::Records { out: 3 };
@@ -877,10 +889,20 @@ unsafe extern "C-unwind" fn host_service_into(l: LuaState) -> c_int {
 
 /// `__gc`: a host that becomes garbage closes its socket; peer handles keep only the husk.
 pub unsafe extern "C-unwind" fn gc(l: LuaState) -> c_int {
-    // SAFETY: raw function; the block is argument 1's. Rust only inside `rust`; a panic there
-    // is dropped (a finalizer has nobody to tell).
+    // SAFETY: raw function; the block is argument 1's.
+    unsafe { finalize(l, upvalue(HOST_MT)) }
+}
+
+/// Destroys the host whose block (metatable `mt`) is argument 1: the `__gc` of hosts and of
+/// compat's host proxies.
+///
+/// # Safety
+/// A raw function's body: `l` is the running state.
+pub unsafe fn finalize(l: LuaState, mt: c_int) -> c_int {
+    // SAFETY: Rust only inside `rust`; a panic there is dropped (a finalizer has nobody to
+    // tell).
     unsafe {
-        let p = object::block(l, 1, upvalue(HOST_MT)).cast::<HostBlock>();
+        let p = object::block(l, 1, mt).cast::<HostBlock>();
         if !p.is_null() {
             let state = (*p).state.take();
             let _ = object::rust(move || {

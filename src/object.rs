@@ -127,6 +127,28 @@ pub unsafe fn new_userdata(l: LuaState, size: usize, user_values: c_int) -> *mut
     }
 }
 
+/// The block of type `T` at `idx` whose metatable is upvalue `mt`, or the `bad argument`
+/// message naming `class`.
+///
+/// # Safety
+/// Inside a raw function (the class metatables are its upvalues).
+pub unsafe fn arg<T>(
+    l: LuaState,
+    idx: c_int,
+    (mt, class): (c_int, &str),
+    func: &str,
+    pos: c_int,
+) -> crate::args::raw::Result<*mut T> {
+    unsafe {
+        let p = block(l, idx, upvalue(mt)).cast::<T>();
+        if p.is_null() {
+            Err(crate::args::raw::type_error(l, idx, func, pos, class))
+        } else {
+            Ok(p)
+        }
+    }
+}
+
 /// The block of the userdata at `idx` when its metatable is the value at `mt` (an upvalue or
 /// absolute stack index), else null: `luaL_testudata`'s check, with the metatable at hand
 /// instead of looked up by name. Neither raises nor allocates.

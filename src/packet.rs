@@ -108,14 +108,7 @@ pub unsafe fn raw_arg(
     func: &str,
     pos: c_int,
 ) -> arg::Result<*mut PacketHeader> {
-    unsafe {
-        let p = object::block(l, idx, upvalue(PACKET_MT)).cast::<PacketHeader>();
-        if p.is_null() {
-            Err(arg::type_error(l, idx, func, pos, "ENetPacket"))
-        } else {
-            Ok(p)
-        }
-    }
+    unsafe { object::arg::<PacketHeader>(l, idx, (PACKET_MT, "ENetPacket"), func, pos) }
 }
 
 macro_rules! check {

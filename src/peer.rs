@@ -259,12 +259,7 @@ pub unsafe fn raw_arg(
     pos: c_int,
 ) -> raw_args::Result<*const PeerBlock> {
     unsafe {
-        let p = object::block(l, idx, upvalue(PEER_MT)).cast::<PeerBlock>();
-        if p.is_null() {
-            Err(raw_args::type_error(l, idx, func, pos, "ENetPeer"))
-        } else {
-            Ok(p)
-        }
+        object::arg::<PeerBlock>(l, idx, (PEER_MT, "ENetPeer"), func, pos).map(|p| p.cast_const())
     }
 }
 
