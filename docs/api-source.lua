@@ -1159,14 +1159,17 @@ print(wait_for(server, enet.EVENT_TYPE_RECEIVE).packet:data())  --> now, please]
     group = "hosts",
     class = "ENetHost",
     summary = "Queues a packet for every connected peer of the host.",
-    description = "Peers that are still connecting are skipped. The packet stays usable "
-      .. "afterwards.",
+    description = "Peers that are still connecting are skipped, and so are peers with fewer than "
+      .. "`channelID + 1` channels (as in C ENet). A packet larger than the host's `max_packet_size` "
+      .. "goes to nobody and the call fails (C ENet and rusty_enet skip every peer without saying "
+      .. "so). The packet stays usable afterwards.",
     args = {
       host_arg(),
       { name = "channelID", type = "integer", range = "0..254", description = "Channel to send on." },
       packet_arg(),
     },
-    returns = status_returns("the host or the packet has been destroyed"),
+    returns = status_returns("the host or the packet has been destroyed, or the packet is larger "
+      .. "than the host's `max_packet_size`"),
     raises = { NOT_HOST, "`channelID` is not an integer in 0..254.", NOT_PACKET },
     setup = "connection",
     example = [[

@@ -387,11 +387,11 @@ function ENetHost:flush() end
 
 ---Queues a packet for every connected peer of the host.
 ---
----Peers that are still connecting are skipped. The packet stays usable afterwards.
+---Peers that are still connecting are skipped, and so are peers with fewer than `channelID + 1` channels (as in C ENet). A packet larger than the host's `max_packet_size` goes to nobody and the call fails (C ENet and rusty_enet skip every peer without saying so). The packet stays usable afterwards.
 ---
 ---Returns:
 ---* `0`: success
----* `-1, message`: failure, the host or the packet has been destroyed
+---* `-1, message`: failure, the host or the packet has been destroyed, or the packet is larger than the host's `max_packet_size`
 ---
 ---Raises an error when:
 ---* `host` is not an ENetHost.
@@ -406,11 +406,11 @@ function enet.host_broadcast(host, channelID, packet) end
 
 ---Queues a packet for every connected peer of the host.
 ---
----Peers that are still connecting are skipped. The packet stays usable afterwards.
+---Peers that are still connecting are skipped, and so are peers with fewer than `channelID + 1` channels (as in C ENet). A packet larger than the host's `max_packet_size` goes to nobody and the call fails (C ENet and rusty_enet skip every peer without saying so). The packet stays usable afterwards.
 ---
 ---Returns:
 ---* `0`: success
----* `-1, message`: failure, the host or the packet has been destroyed
+---* `-1, message`: failure, the host or the packet has been destroyed, or the packet is larger than the host's `max_packet_size`
 ---
 ---Raises an error when:
 ---* `host` is not an ENetHost.

@@ -994,11 +994,20 @@ fn host_broadcast(
         return Ok((-1, Some("packet has been destroyed".into())));
     };
     let r = with_live(&state, F, |s| {
-        if let Some(e) = s.enet.as_mut() {
-            e.broadcast(channel, &p);
+        let Some(e) = s.enet.as_mut() else {
+            return Ok(());
+        };
+        // rusty_enet (as C ENet) skips every peer quietly when the packet is too large.
+        let (size, limit) = (p.data().len(), e.maximum_packet_size());
+        if size > limit {
+            return Err(format!(
+                "packet too large ({size} bytes, the host's max_packet_size is {limit})"
+            ));
         }
+        e.broadcast(channel, &p);
+        Ok(())
     })?;
-    Ok(status(r.map_err(String::from)))
+    Ok(status(r.map_err(String::from).and_then(|r| r)))
 }
 
 fn host_address(lua: &Lua, host: Value) -> Result<Failure> {
