@@ -1436,7 +1436,11 @@ print(table.concat(got, " "))  --> one two three]],
     summary = "Closes the connection gracefully.",
     description = "Queued reliable data may be dropped. Both sides get a disconnect event "
       .. "(reason `\"disconnect\"`) once the remote acknowledges; the remote's event carries "
-      .. "`data`. The handle stays usable until that event.",
+      .. "`data`. The handle stays usable until that event. A client that disconnects while "
+      .. "handling its own connect event may end a connection the server has not reported yet: "
+      .. "ENet then forgets it on the server without any event and without an acknowledgement, "
+      .. "and the client's disconnect event comes when its retries give up, about 30 s later "
+      .. "(C ENet 1.3.17 does the same, measured).",
     args = {
       peer_arg(),
       {

@@ -715,7 +715,7 @@ function ENetPeer:send_many(channelID, list, flags) end
 
 ---Closes the connection gracefully.
 ---
----Queued reliable data may be dropped. Both sides get a disconnect event (reason `"disconnect"`) once the remote acknowledges; the remote's event carries `data`. The handle stays usable until that event.
+---Queued reliable data may be dropped. Both sides get a disconnect event (reason `"disconnect"`) once the remote acknowledges; the remote's event carries `data`. The handle stays usable until that event. A client that disconnects while handling its own connect event may end a connection the server has not reported yet: ENet then forgets it on the server without any event and without an acknowledgement, and the client's disconnect event comes when its retries give up, about 30 s later (C ENet 1.3.17 does the same, measured).
 ---
 ---Returns:
 ---* `0`: success
@@ -732,7 +732,7 @@ function enet.peer_disconnect(peer, data) end
 
 ---Closes the connection gracefully.
 ---
----Queued reliable data may be dropped. Both sides get a disconnect event (reason `"disconnect"`) once the remote acknowledges; the remote's event carries `data`. The handle stays usable until that event.
+---Queued reliable data may be dropped. Both sides get a disconnect event (reason `"disconnect"`) once the remote acknowledges; the remote's event carries `data`. The handle stays usable until that event. A client that disconnects while handling its own connect event may end a connection the server has not reported yet: ENet then forgets it on the server without any event and without an acknowledgement, and the client's disconnect event comes when its retries give up, about 30 s later (C ENet 1.3.17 does the same, measured).
 ---
 ---Returns:
 ---* `0`: success
