@@ -998,12 +998,7 @@ fn host_broadcast(
             return Ok(());
         };
         // rusty_enet (as C ENet) skips every peer quietly when the packet is too large.
-        let (size, limit) = (p.data().len(), e.maximum_packet_size());
-        if size > limit {
-            return Err(format!(
-                "packet too large ({size} bytes, the host's max_packet_size is {limit})"
-            ));
-        }
+        peer::check_size(p.data().len(), e.maximum_packet_size()).map_err(|m| m.to_string())?;
         e.broadcast(channel, &p);
         Ok(())
     })?;

@@ -404,12 +404,7 @@ fn send(
             peer.channel_count()
         )));
     }
-    let size = bytes.len();
-    if size > max_packet_size {
-        return Err(Msg::of(format_args!(
-            "packet too large ({size} bytes, the host's max_packet_size is {max_packet_size})"
-        )));
-    }
+    check_size(bytes.len(), max_packet_size)?;
     let packet = packet::enet_packet(bytes, flags);
     if phase == Phase::Connecting {
         // C ENet refuses this; we queue, so the seed's client (send right after connect) works.
@@ -417,6 +412,16 @@ fn send(
     } else {
         peer.send(channel, &packet).map_err(Msg::of)
     }
+}
+
+/// Refuses a packet over the host's `max_packet_size`, which rusty_enet would drop silently.
+pub fn check_size(size: usize, max_packet_size: usize) -> std::result::Result<(), Msg> {
+    if size > max_packet_size {
+        return Err(Msg::of(format_args!(
+            "packet too large ({size} bytes, the host's max_packet_size is {max_packet_size})"
+        )));
+    }
+    Ok(())
 }
 
 /// `__gc`: the handle lets go of its host's state.
