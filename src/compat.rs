@@ -402,15 +402,15 @@ unsafe fn compat_event(l: LuaState, func: &'static str, failure: &str, wait: boo
         } else {
             Fetch::Queued
         };
-        ffi::lua_getuservalue(l, 1);
+        // The C API's getters return the type they pushed: no second lua_type call.
+        let uv_type = ffi::lua_getuservalue(l, 1);
         let uv = ffi::lua_gettop(l);
-        if ffi::lua_type(l, uv) != ffi::LUA_TTABLE {
+        if uv_type != ffi::LUA_TTABLE {
             raise(l, &Msg::internal(func))
         }
         // Events peer:receive set aside come first (compat.lua hands them out).
-        ffi::lua_rawgeti(l, uv, UV_STASH);
-        let stashed =
-            ffi::lua_type(l, -1) == ffi::LUA_TTABLE && ffi::lua_rawgeti(l, -1, 1) > ffi::LUA_TNIL;
+        let stashed = ffi::lua_rawgeti(l, uv, UV_STASH) == ffi::LUA_TTABLE
+            && ffi::lua_rawgeti(l, -1, 1) > ffi::LUA_TNIL;
         if stashed {
             ffi::lua_pushvalue(l, upvalue(FROM_STASH));
             push_record(l);
@@ -425,9 +425,9 @@ unsafe fn compat_event(l: LuaState, func: &'static str, failure: &str, wait: boo
         ffi::lua_settop(l, uv);
         ffi::lua_rawgeti(l, uv, UV_CACHE);
         let cache = ffi::lua_gettop(l);
-        ffi::lua_rawgeti(l, uv, UV_PROXIES);
+        let proxies_type = ffi::lua_rawgeti(l, uv, UV_PROXIES);
         let proxies = ffi::lua_gettop(l);
-        if ffi::lua_type(l, proxies) != ffi::LUA_TTABLE {
+        if proxies_type != ffi::LUA_TTABLE {
             raise(l, &Msg::internal(func))
         }
         let shape = Shape::Compat {

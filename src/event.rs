@@ -331,9 +331,9 @@ unsafe fn build(
             }
             Shape::Compat { proxies, strings } if e.kind == Kind::Receive => {
                 peers.push(l, state, e.slot, e.generation);
-                ffi::lua_rawget(l, proxies);
+                let proxy_type = ffi::lua_rawget(l, proxies);
                 let proxy = ffi::lua_gettop(l);
-                if ffi::lua_type(l, proxy) != ffi::LUA_TUSERDATA {
+                if proxy_type != ffi::LUA_TUSERDATA {
                     ffi::lua_pop(l, 1);
                     return event_table(l, func, peers, state, epoch, i, &e, small, false)
                         .map(|()| true);
