@@ -25,7 +25,7 @@ use rusty_enet::PeerID;
 use crate::error::{raise, Msg};
 use crate::event::{self, Outcome, Shape};
 use crate::host::{self, Fetch, Shared};
-use crate::object::{self, upvalue, HostBlock, LuaState, PeerBlock, HOST_MT, PEER_MT, UPVALUES};
+use crate::object::{self, upvalue, Class, HostBlock, LuaState, PeerBlock, UPVALUES};
 use crate::packet::{self, check};
 use crate::peer;
 
@@ -210,12 +210,18 @@ unsafe extern "C-unwind" fn new_host(l: LuaState) -> c_int {
     // SAFETY: raw function. Every allocation happens before the Rc is cloned into the block;
     // the block is valid (state None) from the moment it exists.
     unsafe {
-        let inner = object::block(l, 1, upvalue(HOST_MT)).cast::<HostBlock>();
+        let inner = object::block(l, 1, Class::Host).cast::<HostBlock>();
         if inner.is_null() || ffi::lua_type(l, 2) != ffi::LUA_TTABLE {
             raise(l, &Msg::internal("new_host"))
         }
         let p = object::new_userdata(l, size_of::<HostBlock>(), 1).cast::<HostBlock>();
-        ptr::write(p, HostBlock { state: None });
+        ptr::write(
+            p,
+            HostBlock {
+                tag: object::tag(p.cast(), Class::HostProxy),
+                state: None,
+            },
+        );
         ffi::lua_pushvalue(l, upvalue(HOST_PROXY_MT));
         ffi::lua_setmetatable(l, -2);
         ffi::lua_createtable(l, 3, 0);
@@ -235,7 +241,7 @@ unsafe extern "C-unwind" fn new_host(l: LuaState) -> c_int {
 unsafe extern "C-unwind" fn new_peer(l: LuaState) -> c_int {
     // SAFETY: raw function. The allocation happens before the Rc is cloned into the block.
     unsafe {
-        let inner = object::block(l, 1, upvalue(PEER_MT)).cast::<PeerBlock>();
+        let inner = object::block(l, 1, Class::Peer).cast::<PeerBlock>();
         if inner.is_null() {
             raise(l, &Msg::internal("new_peer"))
         }
@@ -243,6 +249,7 @@ unsafe extern "C-unwind" fn new_peer(l: LuaState) -> c_int {
         ptr::write(
             p,
             PeerBlock {
+                tag: object::tag(p.cast(), Class::PeerProxy),
                 host: (*inner).host.clone(),
                 slot: (*inner).slot,
                 generation: (*inner).generation,
@@ -258,14 +265,14 @@ unsafe extern "C-unwind" fn new_peer(l: LuaState) -> c_int {
 /// even if the program still holds some of its peers.
 unsafe extern "C-unwind" fn host_gc(l: LuaState) -> c_int {
     // SAFETY: raw function; the block is argument 1's.
-    unsafe { host::finalize(l, upvalue(HOST_PROXY_MT)) }
+    unsafe { host::finalize(l, Class::HostProxy) }
 }
 
 /// The peer proxy's `__gc`: lets go of the host's state.
 unsafe extern "C-unwind" fn peer_gc(l: LuaState) -> c_int {
     // SAFETY: raw function; Rust only inside `rust`, a panic there is dropped.
     unsafe {
-        let p = object::block(l, 1, upvalue(PEER_PROXY_MT)).cast::<PeerBlock>();
+        let p = object::block(l, 1, Class::PeerProxy).cast::<PeerBlock>();
         if !p.is_null() {
             let host: Option<Shared> = (*p).host.take();
             let _ = object::rust(move || drop(host));
@@ -381,7 +388,7 @@ unsafe fn compat_event(l: LuaState, func: &'static str, failure: &str, wait: boo
     unsafe {
         // Fixed argument slots: what this pushes must not look like an argument.
         ffi::lua_settop(l, 2);
-        let p = object::block(l, 1, upvalue(HOST_PROXY_MT)).cast::<HostBlock>();
+        let p = object::block(l, 1, Class::HostProxy).cast::<HostBlock>();
         if p.is_null() {
             bad_self(l, func, "enet_host")
         }
@@ -466,7 +473,7 @@ unsafe extern "C-unwind" fn send(l: LuaState) -> c_int {
     unsafe {
         // Fixed argument slots: what this pushes must not look like an argument.
         ffi::lua_settop(l, 4);
-        let peer = object::block(l, 1, upvalue(PEER_PROXY_MT)).cast::<PeerBlock>();
+        let peer = object::block(l, 1, Class::PeerProxy).cast::<PeerBlock>();
         if peer.is_null() {
             bad_self(l, F, "enet_peer")
         }

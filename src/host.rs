@@ -16,7 +16,7 @@ use crate::address;
 use crate::args::{self, raw as raw_args};
 use crate::error::{bad_argument, raise, type_error, Msg, Result};
 use crate::event::{self, Event, Kind, Outcome, Shape};
-use crate::object::{self, upvalue, HostBlock, LuaState, HOST_MT};
+use crate::object::{self, Class, HostBlock, LuaState};
 use crate::options;
 use crate::packet::{self, check};
 use crate::peer;
@@ -383,7 +383,7 @@ fn accepted_disconnect(state: PeerState, event_now: bool) -> bool {
 /// The host argument of a function written on mlua and its state, or a misuse error naming
 /// `func`.
 pub fn arg<'a>(value: &'a Value, func: &str, pos: usize) -> Result<(&'a AnyUserData, Shared)> {
-    match (value, object::block_of(value, HOST_MT)?) {
+    match (value, object::block_of(value, Class::Host)?) {
         (Value::UserData(ud), Some(p)) => {
             // SAFETY: `value` holds the host userdata alive for this call.
             let state = unsafe { (*p.cast::<HostBlock>()).state.clone() };
@@ -706,7 +706,8 @@ unsafe fn raw_arg(
     pos: c_int,
 ) -> raw_args::Result<*const HostBlock> {
     unsafe {
-        object::arg::<HostBlock>(l, idx, (HOST_MT, "ENetHost"), func, pos).map(|p| p.cast_const())
+        object::arg::<HostBlock>(l, idx, (Class::Host, "ENetHost"), func, pos)
+            .map(|p| p.cast_const())
     }
 }
 
@@ -890,7 +891,7 @@ unsafe extern "C-unwind" fn host_service_into(l: LuaState) -> c_int {
 /// `__gc`: a host that becomes garbage closes its socket; peer handles keep only the husk.
 pub unsafe extern "C-unwind" fn gc(l: LuaState) -> c_int {
     // SAFETY: raw function; the block is argument 1's.
-    unsafe { finalize(l, upvalue(HOST_MT)) }
+    unsafe { finalize(l, Class::Host) }
 }
 
 /// Destroys the host whose block (metatable `mt`) is argument 1: the `__gc` of hosts and of
@@ -898,11 +899,11 @@ pub unsafe extern "C-unwind" fn gc(l: LuaState) -> c_int {
 ///
 /// # Safety
 /// A raw function's body: `l` is the running state.
-pub unsafe fn finalize(l: LuaState, mt: c_int) -> c_int {
+pub unsafe fn finalize(l: LuaState, class: Class) -> c_int {
     // SAFETY: Rust only inside `rust`; a panic there is dropped (a finalizer has nobody to
     // tell).
     unsafe {
-        let p = object::block(l, 1, mt).cast::<HostBlock>();
+        let p = object::block(l, 1, class).cast::<HostBlock>();
         if !p.is_null() {
             let state = (*p).state.take();
             let _ = object::rust(move || {
@@ -922,7 +923,7 @@ pub unsafe fn finalize(l: LuaState, mt: c_int) -> c_int {
 pub unsafe extern "C-unwind" fn close(l: LuaState) -> c_int {
     // SAFETY: raw function; the block is argument 1's.
     unsafe {
-        let p = object::block(l, 1, upvalue(HOST_MT)).cast::<HostBlock>();
+        let p = object::block(l, 1, Class::Host).cast::<HostBlock>();
         if !p.is_null() {
             if let Some(state) = (*p).state.as_ref() {
                 let _ = object::rust(|| {

@@ -2,9 +2,13 @@
 //! raw `lua_CFunction`s on Lua's C API instead of going through mlua's callback and userdata
 //! layers (about 1 500 instructions per call; docs/performance.md).
 //!
-//! A userdata is one of ours when its metatable is the class metatable: one per class and Lua
-//! state, kept in a registry table under a static address and, for the raw functions, in their
-//! upvalues (an identity check is then two C API calls, no string lookup).
+//! A userdata is one of ours when its first word is the tag of its class for its own address
+//! ([`tag`]): two C API calls (`lua_touserdata`, `lua_rawlen`) and a compare, where checking
+//! the metatable took four (docs/performance.md). Bytes copied into a userdata from elsewhere
+//! (a payload) cannot carry a valid tag, as it depends on where the block is; Lua code cannot
+//! write into userdata memory at all. The class metatables (one per class and Lua state, kept
+//! in a registry table under a static address and in the raw functions' upvalues) give the
+//! objects their methods and finalizers.
 //!
 //! The rules every raw function follows (issue 13's error safety; docs/reliability.md):
 //! - a C API call that can raise (anything that allocates, and so may run a finalizer that
@@ -76,6 +80,8 @@ pub fn upvalue(i: c_int) -> c_int {
 /// slot's current (or last) connection, so one connection is always the same Lua object.
 #[repr(C)]
 pub struct HostBlock {
+    /// [`tag`] of the block for [`Class::Host`] or [`Class::HostProxy`].
+    pub tag: usize,
     /// None once `__gc` ran (a finalizer elsewhere may still reach a collected object).
     pub state: Option<Shared>,
 }
@@ -83,6 +89,8 @@ pub struct HostBlock {
 /// An ENetPeer: a handle on connection `generation` of `slot`.
 #[repr(C)]
 pub struct PeerBlock {
+    /// [`tag`] of the block for [`Class::Peer`] or [`Class::PeerProxy`].
+    pub tag: usize,
     pub host: Option<Shared>,
     pub slot: usize,
     pub generation: u64,
@@ -93,6 +101,8 @@ pub struct PeerBlock {
 /// cycle) and memory the collector sees; `packet_destroy` only marks the packet.
 #[repr(C)]
 pub struct PacketHeader {
+    /// [`tag`] of the block for [`Class::Packet`].
+    pub tag: usize,
     pub len: usize,
     /// `packet_create`'s flags, or [`RECEIVED`].
     pub flags: u32,
@@ -103,6 +113,34 @@ pub struct PacketHeader {
 pub const RECEIVED: u32 = u32::MAX;
 /// Where a packet's payload starts in its userdata (a multiple of the userdata alignment).
 const PACKET_DATA: usize = (size_of::<PacketHeader>() + 15) & !15;
+
+/// The kinds of block; compat's proxies share the layouts of hosts and peers, not their class.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Class {
+    Host = 1,
+    Peer = 2,
+    Packet = 3,
+    HostProxy = 4,
+    PeerProxy = 5,
+}
+
+impl Class {
+    /// The least size of a userdata of the class (packets add their payload).
+    fn size(self) -> usize {
+        match self {
+            Class::Host | Class::HostProxy => size_of::<HostBlock>(),
+            Class::Peer | Class::PeerProxy => size_of::<PeerBlock>(),
+            Class::Packet => PACKET_DATA,
+        }
+    }
+}
+
+/// The tag a block of class `class` at `p` starts with: its address, scrambled, with the class
+/// in the low bits (blocks are 8-aligned).
+#[inline(always)]
+pub fn tag(p: *const c_void, class: Class) -> usize {
+    ((p as usize) ^ 0x6d6f_6475_6c65_5f65_u64 as usize).rotate_left(23) ^ class as usize
+}
 
 // Lua aligns userdata memory for any C type (at least 8 bytes); the blocks need no more.
 const _: () = assert!(std::mem::align_of::<HostBlock>() <= 8);
@@ -135,36 +173,36 @@ pub unsafe fn new_userdata(l: LuaState, size: usize, user_values: c_int) -> *mut
 pub unsafe fn arg<T>(
     l: LuaState,
     idx: c_int,
-    (mt, class): (c_int, &str),
+    (class, name): (Class, &str),
     func: &str,
     pos: c_int,
 ) -> crate::args::raw::Result<*mut T> {
     unsafe {
-        let p = block(l, idx, upvalue(mt)).cast::<T>();
+        let p = block(l, idx, class).cast::<T>();
         if p.is_null() {
-            Err(crate::args::raw::type_error(l, idx, func, pos, class))
+            Err(crate::args::raw::type_error(l, idx, func, pos, name))
         } else {
             Ok(p)
         }
     }
 }
 
-/// The block of the userdata at `idx` when its metatable is the value at `mt` (an upvalue or
-/// absolute stack index), else null: `luaL_testudata`'s check, with the metatable at hand
-/// instead of looked up by name. Neither raises nor allocates.
+/// The block of the userdata at `idx` when it is one of class `class`, else null:
+/// `luaL_testudata`'s answer, from the block's tag instead of its metatable. Neither raises nor
+/// allocates.
 ///
 /// # Safety
-/// `idx` and `mt` must be acceptable indices of `l`.
+/// `idx` must be an acceptable index of `l`.
 #[inline]
-pub unsafe fn block(l: LuaState, idx: c_int, mt: c_int) -> *mut c_void {
+pub unsafe fn block(l: LuaState, idx: c_int, class: Class) -> *mut c_void {
     unsafe {
         let p = ffi::lua_touserdata(l, idx);
-        if p.is_null() || ffi::lua_getmetatable(l, idx) == 0 {
+        // A light userdata has length 0; a full one at least `size` bytes is readable up to
+        // there, and Lua aligns it for any C type.
+        if p.is_null() || ffi::lua_rawlen(l, idx) < class.size() {
             return ptr::null_mut();
         }
-        let ours = ffi::lua_rawequal(l, -1, mt) != 0;
-        ffi::lua_pop(l, 1);
-        if ours {
+        if *p.cast::<usize>() == tag(p, class) {
             p
         } else {
             ptr::null_mut()
@@ -207,6 +245,7 @@ pub unsafe fn new_packet(l: LuaState, mt: c_int, len: usize, flags: u32) -> *mut
         ptr::write(
             p.cast::<PacketHeader>(),
             PacketHeader {
+                tag: tag(p.cast(), Class::Packet),
                 len,
                 flags,
                 live: true,
@@ -246,7 +285,7 @@ pub unsafe fn push_peer(
     unsafe {
         ffi::lua_rawgeti(l, cache, key);
         let top = ffi::lua_gettop(l);
-        let cached = block(l, top, mt).cast::<PeerBlock>();
+        let cached = block(l, top, Class::Peer).cast::<PeerBlock>();
         if !cached.is_null() && (*cached).generation == generation && (*cached).host.is_some() {
             return;
         }
@@ -256,6 +295,7 @@ pub unsafe fn push_peer(
         ptr::write(
             p,
             PeerBlock {
+                tag: tag(p.cast(), Class::Peer),
                 host: Some(Rc::clone(state)),
                 slot,
                 generation,
@@ -402,24 +442,19 @@ fn class_metatable(lua: &Lua, class: c_int) -> mlua::Result<Table> {
     }
 }
 
-/// The block of `value` if it is a userdata of class `class` (`HOST_MT`, `PEER_MT` or
-/// `PACKET_MT`), for functions written on mlua. The pointer is valid while `value` is. The
-/// check runs in a protected call, which can fail like any allocation (out of memory, or a
-/// finalizer error on Lua 5.1-5.3): that error is passed on.
-pub fn block_of(value: &Value, class: c_int) -> mlua::Result<Option<*mut c_void>> {
+/// The block of `value` if it is a userdata of class `class`, for functions written on mlua.
+/// The pointer is valid while `value` is. The check runs in a protected call (mlua pushes the
+/// value there), which can fail like any allocation: that error is passed on.
+pub fn block_of(value: &Value, class: Class) -> mlua::Result<Option<*mut c_void>> {
     let Value::UserData(ud) = value else {
         return Ok(None);
     };
     let lua = lua_of(ud);
     let mut found = ptr::null_mut();
-    // SAFETY: protected call with the userdata at 1; reads only, leaves the stack as it was
-    // but for the argument, which exec_raw's caller discards.
+    // SAFETY: protected call with the userdata at 1; reads only.
     unsafe {
         lua.exec_raw::<()>(ud, |l| {
-            room(l, ROOM);
-            push_context(l);
-            ffi::lua_rawgeti(l, -1, ffi::lua_Integer::from(class));
-            found = block(l, 1, ffi::lua_gettop(l));
+            found = block(l, 1, class);
             ffi::lua_settop(l, 0);
         })?;
     }
@@ -446,7 +481,13 @@ pub fn new_host(lua: &Lua, state: Shared) -> mlua::Result<AnyUserData> {
             push_context(l);
             let ctx = ffi::lua_gettop(l);
             let p = new_userdata(l, size_of::<HostBlock>(), 1).cast::<HostBlock>();
-            ptr::write(p, HostBlock { state: None });
+            ptr::write(
+                p,
+                HostBlock {
+                    tag: tag(p.cast(), Class::Host),
+                    state: None,
+                },
+            );
             ffi::lua_rawgeti(l, ctx, ffi::lua_Integer::from(HOST_MT));
             ffi::lua_setmetatable(l, -2);
             ffi::lua_createtable(l, 0, 0);
@@ -486,5 +527,43 @@ pub fn peer_userdata(
             ffi::lua_replace(l, 1);
             ffi::lua_settop(l, 1);
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_is_known_by_its_own_tag_only() {
+        let lua = Lua::new();
+        let mut found = [ptr::null_mut::<c_void>(); 6];
+        let mut real = ptr::null_mut::<c_void>();
+        // SAFETY: protected call; plain userdata without metatables, read back at once.
+        unsafe {
+            lua.exec_raw::<()>((), |l| {
+                let size = size_of::<PeerBlock>();
+                real = new_userdata(l, size, 0);
+                *real.cast::<usize>() = tag(real, Class::Peer);
+                // The same bytes elsewhere: a payload copied into a userdata, say.
+                let copy = new_userdata(l, size, 0);
+                ptr::copy_nonoverlapping(real.cast::<u8>(), copy.cast::<u8>(), size);
+                let short = new_userdata(l, size - 1, 0);
+                ptr::write_bytes(short.cast::<u8>(), 0, size - 1);
+                ffi::lua_pushlightuserdata(l, real);
+                found = [
+                    block(l, 1, Class::Peer),
+                    block(l, 2, Class::Peer),
+                    block(l, 1, Class::PeerProxy),
+                    block(l, 1, Class::Host),
+                    block(l, 3, Class::Peer),
+                    block(l, 4, Class::Peer),
+                ];
+                ffi::lua_settop(l, 0);
+            })
+            .unwrap();
+        }
+        assert_eq!(found[0], real, "the block itself");
+        assert!(found[1..].iter().all(|p| p.is_null()), "{found:?}");
     }
 }

@@ -9,7 +9,7 @@ use mlua::{ffi, Value};
 
 use crate::args::raw as arg;
 use crate::error::{raise, type_error, Msg, Result};
-use crate::object::{self, upvalue, LuaState, PacketHeader, PACKET_MT, RECEIVED};
+use crate::object::{self, upvalue, Class, LuaState, PacketHeader, PACKET_MT, RECEIVED};
 use crate::registry::Registry;
 
 pub const FLAG_RELIABLE: u32 = 1;
@@ -47,7 +47,7 @@ pub fn send_flags(header: &PacketHeader) -> u32 {
 /// The packet argument of a function written on mlua, as a rusty_enet packet; None for a
 /// destroyed one.
 pub fn enet_arg(value: &Value, func: &str, pos: usize) -> Result<Option<rusty_enet::Packet>> {
-    let Some(p) = object::block_of(value, PACKET_MT)? else {
+    let Some(p) = object::block_of(value, Class::Packet)? else {
         return Err(type_error(func, pos, "ENetPacket", value));
     };
     let header = p.cast::<PacketHeader>();
@@ -108,7 +108,7 @@ pub unsafe fn raw_arg(
     func: &str,
     pos: c_int,
 ) -> arg::Result<*mut PacketHeader> {
-    unsafe { object::arg::<PacketHeader>(l, idx, (PACKET_MT, "ENetPacket"), func, pos) }
+    unsafe { object::arg::<PacketHeader>(l, idx, (Class::Packet, "ENetPacket"), func, pos) }
 }
 
 macro_rules! check {

@@ -13,7 +13,7 @@ use crate::address;
 use crate::args::{self, raw as raw_args};
 use crate::error::{raise, raw_type_name, type_error, Msg, Result};
 use crate::host::{self, Shared, State};
-use crate::object::{self, upvalue, LuaState, PacketHeader, PeerBlock, PACKET_MT, PEER_MT};
+use crate::object::{self, Class, LuaState, PacketHeader, PeerBlock};
 use crate::packet::{self, check};
 use crate::registry::Registry;
 use crate::slot::{Phase, Slot};
@@ -161,7 +161,7 @@ pub fn userdata(
 
 /// The peer argument of a function written on mlua, or a misuse error naming `func`.
 fn arg(value: &Value, func: &str, pos: usize) -> Result<Peer> {
-    let Some(p) = object::block_of(value, PEER_MT)? else {
+    let Some(p) = object::block_of(value, Class::Peer)? else {
         return Err(type_error(func, pos, "ENetPeer", value));
     };
     // SAFETY: `value` holds the peer userdata alive for this call.
@@ -259,7 +259,8 @@ pub unsafe fn raw_arg(
     pos: c_int,
 ) -> raw_args::Result<*const PeerBlock> {
     unsafe {
-        object::arg::<PeerBlock>(l, idx, (PEER_MT, "ENetPeer"), func, pos).map(|p| p.cast_const())
+        object::arg::<PeerBlock>(l, idx, (Class::Peer, "ENetPeer"), func, pos)
+            .map(|p| p.cast_const())
     }
 }
 
@@ -307,7 +308,7 @@ unsafe extern "C-unwind" fn peer_send(l: LuaState) -> c_int {
         let (bytes, flags) = match raw_args::string(l, 3) {
             Some(bytes) => (bytes, check!(l, packet::raw_flags(l, 4, F, 4))),
             None => {
-                let p = object::block(l, 3, upvalue(PACKET_MT)).cast::<PacketHeader>();
+                let p = object::block(l, 3, Class::Packet).cast::<PacketHeader>();
                 if p.is_null() {
                     let m = raw_args::type_error(l, 3, F, 3, "ENetPacket");
                     raise(l, &m)
@@ -429,7 +430,7 @@ pub unsafe extern "C-unwind" fn gc(l: LuaState) -> c_int {
     // SAFETY: raw function; the block is argument 1's. Dropping the last reference closes the
     // host's socket: Rust only, and a panic there is dropped (a finalizer has nobody to tell).
     unsafe {
-        let p = object::block(l, 1, upvalue(PEER_MT)).cast::<PeerBlock>();
+        let p = object::block(l, 1, Class::Peer).cast::<PeerBlock>();
         if !p.is_null() {
             let host = (*p).host.take();
             let _ = object::rust(move || drop(host));
