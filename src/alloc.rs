@@ -5,8 +5,12 @@
 //! data, protocol commands, acknowledgements), in bursts of a frame's worth. glibc's per-thread
 //! cache keeps 7 blocks per size, so most of a burst goes through its slow paths: about 1 300
 //! instructions per message, as much as C ENet's whole protocol (docs/performance.md). Here
-//! freed blocks of up to 256 bytes wait in per-size stacks of up to 128 for the next request of
-//! that size. One flag guards the stacks; a thread that finds it taken (the resolver's threads,
+//! freed blocks of up to 256 bytes wait in per-size stacks for the next request of that size.
+//! The stacks are deep enough for a receiver's burst: one service pass reads up to 256
+//! datagrams, a stream of small messages packs ~20 in each, and every message takes four
+//! blocks (command, packet, data, acknowledgement), so a stack of 128 overflowed and ~1 000
+//! instructions per received message went back to glibc's slow paths (callgrind, stream
+//! receiver). What the stacks hold together is capped at `CAP` bytes instead. One flag guards the stacks; a thread that finds it taken (the resolver's threads,
 //! now and then) simply uses the system allocator. Every block is the system's own (`malloc`),
 //! so either side may free it.
 //!
@@ -15,7 +19,7 @@
 //! a freed block is filed by the size `malloc_usable_size` reports, never by its `Layout`, and
 //! is only ever handed out for requests no larger than that.
 //!
-//! At most 16 x 128 x 256 bytes (512 KiB) stay cached. They go back to the system when the
+//! At most `CAP` (4 MiB) stays cached, about what glibc keeps in its own bins after such a burst. They go back to the system when the
 //! library is unloaded (`lua_close`) or the process ends, so leak checkers see no difference.
 //! Debug builds (what the test suites run under valgrind) keep the plain system allocator, so
 //! memcheck still sees every block rusty_enet frees; the unit tests below drive a `Pool`.
@@ -27,11 +31,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 const STEP: usize = 16;
 const CLASSES: usize = 16;
-const DEPTH: usize = 128;
+const DEPTH: usize = 4096;
+/// The most bytes the stacks hold together (counted by class size).
+const CAP: usize = 4 << 20;
 
 pub struct Pool {
     busy: AtomicBool,
-    bins: UnsafeCell<[Bin; CLASSES]>,
+    bins: UnsafeCell<Bins>,
+}
+
+struct Bins {
+    /// Bytes held by all the stacks, by class size.
+    bytes: usize,
+    by_class: [Bin; CLASSES],
 }
 
 #[derive(Clone, Copy)]
@@ -52,13 +64,16 @@ impl Pool {
     pub const fn new() -> Pool {
         Pool {
             busy: AtomicBool::new(false),
-            bins: UnsafeCell::new([EMPTY; CLASSES]),
+            bins: UnsafeCell::new(Bins {
+                bytes: 0,
+                by_class: [EMPTY; CLASSES],
+            }),
         }
     }
 
     /// Runs `f` on the bins if no other thread has them.
     #[inline(always)]
-    fn with_bins<R>(&self, f: impl FnOnce(&mut [Bin; CLASSES]) -> R) -> Option<R> {
+    fn with_bins<R>(&self, f: impl FnOnce(&mut Bins) -> R) -> Option<R> {
         if self.busy.swap(true, Ordering::Acquire) {
             return None;
         }
@@ -71,13 +86,14 @@ impl Pool {
     /// Frees every cached block.
     pub fn drain(&self) {
         let _ = self.with_bins(|bins| {
-            for bin in bins.iter_mut() {
+            for bin in bins.by_class.iter_mut() {
                 for &p in &bin.blocks[..bin.len.min(DEPTH)] {
                     // SAFETY: a block from `malloc`, owned by the cache.
                     unsafe { libc::free(p.cast()) };
                 }
                 bin.len = 0;
             }
+            bins.bytes = 0;
         });
     }
 }
@@ -105,11 +121,17 @@ fn block_class(p: *mut u8) -> Option<usize> {
         .then(|| usable / STEP - 1)
 }
 
+/// The size of the blocks class `class` serves.
+#[inline(always)]
+fn class_size(class: usize) -> usize {
+    (class + 1) * STEP
+}
+
 /// A fresh block for class `class`.
 fn fresh(class: usize) -> *mut u8 {
     // SAFETY: a non-zero size; malloc aligns to 16 on the 64-bit Linux targets, 8 on 32-bit
     // ones, where requests aligned to 16 are not cached (`request_class` says so there too).
-    unsafe { libc::malloc((class + 1) * STEP).cast() }
+    unsafe { libc::malloc(class_size(class)).cast() }
 }
 
 unsafe impl GlobalAlloc for Pool {
@@ -119,11 +141,12 @@ unsafe impl GlobalAlloc for Pool {
         };
         let cached = self.with_bins(|bins| {
             // `request_class` gives 0..CLASSES, and `len` stays within 0..=DEPTH.
-            let bin = &mut bins[class % CLASSES];
+            let bin = &mut bins.by_class[class % CLASSES];
             if bin.len == 0 {
                 return ptr::null_mut();
             }
             bin.len -= 1;
+            bins.bytes -= class_size(class);
             bin.blocks[bin.len % DEPTH]
         });
         match cached {
@@ -140,12 +163,14 @@ unsafe impl GlobalAlloc for Pool {
             return unsafe { libc::free(p.cast()) };
         };
         let kept = self.with_bins(|bins| {
-            let bin = &mut bins[class % CLASSES];
-            if bin.len >= DEPTH {
+            let size = class_size(class);
+            let bin = &mut bins.by_class[class % CLASSES];
+            if bin.len >= DEPTH || bins.bytes + size > CAP {
                 return false;
             }
             bin.blocks[bin.len % DEPTH] = p;
             bin.len += 1;
+            bins.bytes += size;
             true
         });
         if kept != Some(true) {
@@ -230,13 +255,20 @@ mod tests {
         unsafe { ptr::write_bytes(p, byte, size) };
     }
 
+    /// A pool on the heap: it is too large for a test thread's stack (in a debug build,
+    /// `Pool::new()` by value is copied there more than once).
+    fn pool() -> Box<Pool> {
+        // SAFETY: all zeroes is a valid Pool: not busy, no bytes, empty stacks of null pointers.
+        unsafe { Box::<Pool>::new_zeroed().assume_init() }
+    }
+
     fn usable(p: *mut u8) -> usize {
         unsafe { libc::malloc_usable_size(p.cast()) }
     }
 
     #[test]
     fn freed_blocks_are_reused_by_their_size_class_only() {
-        let pool = Pool::new();
+        let pool = pool();
         unsafe {
             let a = pool.alloc(layout(40, 8));
             fill(a, 40, 1);
@@ -256,7 +288,7 @@ mod tests {
     #[test]
     fn a_block_freed_with_the_wrong_layout_never_serves_a_larger_request() {
         // rusty_enet's defect B5 frees with a smaller Layout; a larger one must be harmless too.
-        let pool = Pool::new();
+        let pool = pool();
         unsafe {
             let small = pool.alloc(layout(20, 8));
             pool.dealloc(small, layout(250, 8));
@@ -278,7 +310,7 @@ mod tests {
 
     #[test]
     fn large_and_overaligned_requests_bypass_the_cache() {
-        let pool = Pool::new();
+        let pool = pool();
         unsafe {
             for l in [layout(257, 8), layout(4096, 8), layout(64, 64)] {
                 let p = pool.alloc(l);
@@ -290,7 +322,7 @@ mod tests {
             pool.dealloc(p, layout(64, 8));
             // Only the last block was small enough to keep (the 64-byte one aligned to 64 may
             // be too, by its usable size: either way nothing larger than 256 bytes is kept).
-            let kept: usize = (*pool.bins.get()).iter().map(|b| b.len).sum();
+            let kept: usize = (*pool.bins.get()).by_class.iter().map(|b| b.len).sum();
             assert!((1..=2).contains(&kept), "{kept} blocks kept");
             pool.drain();
         }
@@ -298,7 +330,7 @@ mod tests {
 
     #[test]
     fn a_full_class_returns_blocks_to_the_system() {
-        let pool = Pool::new();
+        let pool = pool();
         unsafe {
             // malloc may hand out a larger chunk than asked (a free one it cannot split), so a
             // few blocks may be filed a class up: no class may pass DEPTH, and of twice DEPTH
@@ -307,19 +339,51 @@ mod tests {
             for &p in &blocks {
                 pool.dealloc(p, layout(16, 8));
             }
-            let bins = &*pool.bins.get();
+            let bins = &(*pool.bins.get()).by_class;
             assert!(bins.iter().all(|b| b.len <= DEPTH));
             assert_eq!(bins[0].len, DEPTH);
             let kept: usize = bins.iter().map(|b| b.len).sum();
             assert!(kept < 2 * DEPTH, "{kept} blocks kept");
             pool.drain();
-            assert!((*pool.bins.get()).iter().all(|b| b.len == 0));
+            assert!((*pool.bins.get()).by_class.iter().all(|b| b.len == 0));
+        }
+    }
+
+    #[test]
+    fn the_cache_never_holds_more_than_its_cap() {
+        let pool = pool();
+        unsafe {
+            // Every class full would be 16 x DEPTH blocks of up to 256 bytes, over CAP.
+            let layouts: Vec<Layout> = (1..=CLASSES).map(|c| layout(c * STEP, 8)).collect();
+            let blocks: Vec<(*mut u8, Layout)> = layouts
+                .iter()
+                .flat_map(|&l| (0..DEPTH).map(move |_| l))
+                .map(|l| (pool.alloc(l), l))
+                .collect();
+            for &(p, l) in &blocks {
+                pool.dealloc(p, l);
+            }
+            let bins = &*pool.bins.get();
+            let held: usize = (0..CLASSES)
+                .map(|c| bins.by_class[c].len * class_size(c))
+                .sum();
+            assert_eq!(held, bins.bytes);
+            assert!(
+                held <= CAP && held > CAP - 2 * STEP * CLASSES,
+                "{held} bytes held"
+            );
+            // Taking blocks out gives their bytes back to the count.
+            let p = pool.alloc(layout(16, 8));
+            assert_eq!((*pool.bins.get()).bytes, held - STEP);
+            pool.dealloc(p, layout(16, 8));
+            pool.drain();
+            assert_eq!((*pool.bins.get()).bytes, 0);
         }
     }
 
     #[test]
     fn realloc_keeps_the_contents_across_classes_and_sizes() {
-        let pool = Pool::new();
+        let pool = pool();
         unsafe {
             let mut size = 1;
             let mut p = pool.alloc(layout(size, 1));
@@ -339,7 +403,7 @@ mod tests {
     #[test]
     fn a_growing_byte_buffer_gets_a_datagram_of_room_at_once() {
         // rusty_enet's datagram buffer: a few bytes reserved, then doubled up to ~1 400.
-        let pool = Pool::new();
+        let pool = pool();
         unsafe {
             let mut size = 20;
             let mut p = pool.alloc(layout(size, 1));
