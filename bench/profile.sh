@@ -61,7 +61,7 @@ if [[ " $PARTS " == *" modes "* ]]; then
     echo "== $fl, seed loop: inclusive cost per message of the module's hot spots"
     callgrind_annotate --inclusive=yes --threshold=100 "$f" 2>/dev/null |
       grep -E 'module_enet::|Table::raw_set|create_table_with_capacity|make_userdata_with_metatable|RawLua::create_string|protect_lua_closure \[|callback_error_ext|rusty_enet::c::protocol::enet_protocol_send_outgoing|enet_protocol_handle_incoming|malloc.c:(malloc|free) ' |
-      awk -v n="$N" '{c=$1; gsub(",","",c); name=$0; sub(/^[^?]*\?\?\?:/,"",name); sub(/^[^:]*malloc.c:/,"libc ",name); sub(/ \[.*/,"",name); printf "%9.0f Ir/msg  %s\n", c/n, name}' | head -25
+      awk -v n="$N" '{c=$1; gsub(",","",c); name=$0; sub(/^[^?]*\?\?\?:/,"",name); sub(/^[^:]*malloc.c:/,"libc ",name); sub(/ \[.*/,"",name); printf "%9.0f Ir/msg  %s\n", c/n, name}' | head -25 || true
   done
 fi
 

@@ -10,8 +10,9 @@
 //! datagrams, a stream of small messages packs ~20 in each, and every message takes four
 //! blocks (command, packet, data, acknowledgement), so a stack of 128 overflowed and ~1 000
 //! instructions per received message went back to glibc's slow paths (callgrind, stream
-//! receiver). What the stacks hold together is capped at `CAP` bytes instead. One flag guards the stacks; a thread that finds it taken (the resolver's threads,
-//! now and then) simply uses the system allocator. Every block is the system's own (`malloc`),
+//! receiver). The first `SHALLOW` blocks of a stack cost no bookkeeping (the per-frame case);
+//! beyond them the stacks share `CAP` bytes. One flag guards the stacks; a thread that finds it
+//! taken (the resolver's threads, now and then) simply uses the system allocator. Every block is the system's own (`malloc`),
 //! so either side may free it.
 //!
 //! rusty_enet does not always free a block with the `Layout` it allocated it with (defect B5,
@@ -19,8 +20,9 @@
 //! a freed block is filed by the size `malloc_usable_size` reports, never by its `Layout`, and
 //! is only ever handed out for requests no larger than that.
 //!
-//! At most `CAP` (4 MiB) stays cached, about what glibc keeps in its own bins after such a burst. They go back to the system when the
-//! library is unloaded (`lua_close`) or the process ends, so leak checkers see no difference.
+//! At most 16 x 128 blocks of 16-256 bytes (272 KiB) plus `CAP` (4 MiB) stay cached, about what
+//! glibc keeps in its own bins after such a burst. They go back to the system when the library
+//! is unloaded (`lua_close`) or the process ends, so leak checkers see no difference.
 //! Debug builds (what the test suites run under valgrind) keep the plain system allocator, so
 //! memcheck still sees every block rusty_enet frees; the unit tests below drive a `Pool`.
 
@@ -32,7 +34,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 const STEP: usize = 16;
 const CLASSES: usize = 16;
 const DEPTH: usize = 4096;
-/// The most bytes the stacks hold together (counted by class size).
+/// Blocks a stack keeps without counting bytes.
+const SHALLOW: usize = 128;
+/// The most bytes the stacks hold beyond their first `SHALLOW` blocks (counted by class size).
 const CAP: usize = 4 << 20;
 
 pub struct Pool {
@@ -41,8 +45,8 @@ pub struct Pool {
 }
 
 struct Bins {
-    /// Bytes held by all the stacks, by class size.
-    bytes: usize,
+    /// Bytes held by all the stacks beyond their first `SHALLOW` blocks, by class size.
+    deep_bytes: usize,
     by_class: [Bin; CLASSES],
 }
 
@@ -65,7 +69,7 @@ impl Pool {
         Pool {
             busy: AtomicBool::new(false),
             bins: UnsafeCell::new(Bins {
-                bytes: 0,
+                deep_bytes: 0,
                 by_class: [EMPTY; CLASSES],
             }),
         }
@@ -93,7 +97,7 @@ impl Pool {
                 }
                 bin.len = 0;
             }
-            bins.bytes = 0;
+            bins.deep_bytes = 0;
         });
     }
 }
@@ -135,6 +139,7 @@ fn fresh(class: usize) -> *mut u8 {
 }
 
 unsafe impl GlobalAlloc for Pool {
+    #[inline(always)]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let Some(class) = request_class(layout).filter(|_| layout.align() <= MALLOC_ALIGN) else {
             return unsafe { System.alloc(layout) };
@@ -146,7 +151,9 @@ unsafe impl GlobalAlloc for Pool {
                 return ptr::null_mut();
             }
             bin.len -= 1;
-            bins.bytes -= class_size(class);
+            if bin.len >= SHALLOW {
+                bins.deep_bytes -= class_size(class);
+            }
             bin.blocks[bin.len % DEPTH]
         });
         match cached {
@@ -155,6 +162,7 @@ unsafe impl GlobalAlloc for Pool {
         }
     }
 
+    #[inline(always)]
     unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
         // Whatever `layout` says, the block came from malloc (or posix_memalign): free() and
         // malloc_usable_size() accept it.
@@ -163,14 +171,16 @@ unsafe impl GlobalAlloc for Pool {
             return unsafe { libc::free(p.cast()) };
         };
         let kept = self.with_bins(|bins| {
-            let size = class_size(class);
             let bin = &mut bins.by_class[class % CLASSES];
-            if bin.len >= DEPTH || bins.bytes + size > CAP {
-                return false;
+            if bin.len >= SHALLOW {
+                let size = class_size(class);
+                if bin.len >= DEPTH || bins.deep_bytes + size > CAP {
+                    return false;
+                }
+                bins.deep_bytes += size;
             }
             bin.blocks[bin.len % DEPTH] = p;
             bin.len += 1;
-            bins.bytes += size;
             true
         });
         if kept != Some(true) {
@@ -258,7 +268,7 @@ mod tests {
     /// A pool on the heap: it is too large for a test thread's stack (in a debug build,
     /// `Pool::new()` by value is copied there more than once).
     fn pool() -> Box<Pool> {
-        // SAFETY: all zeroes is a valid Pool: not busy, no bytes, empty stacks of null pointers.
+        // SAFETY: all zeroes is a valid Pool: not busy, no bytes held, empty stacks of null pointers.
         unsafe { Box::<Pool>::new_zeroed().assume_init() }
     }
 
@@ -365,19 +375,19 @@ mod tests {
             }
             let bins = &*pool.bins.get();
             let held: usize = (0..CLASSES)
-                .map(|c| bins.by_class[c].len * class_size(c))
+                .map(|c| bins.by_class[c].len.saturating_sub(SHALLOW) * class_size(c))
                 .sum();
-            assert_eq!(held, bins.bytes);
+            assert_eq!(held, bins.deep_bytes);
             assert!(
                 held <= CAP && held > CAP - 2 * STEP * CLASSES,
                 "{held} bytes held"
             );
             // Taking blocks out gives their bytes back to the count.
             let p = pool.alloc(layout(16, 8));
-            assert_eq!((*pool.bins.get()).bytes, held - STEP);
+            assert_eq!((*pool.bins.get()).deep_bytes, held - STEP);
             pool.dealloc(p, layout(16, 8));
             pool.drain();
-            assert_eq!((*pool.bins.get()).bytes, 0);
+            assert_eq!((*pool.bins.get()).deep_bytes, 0);
         }
     }
 
