@@ -12,7 +12,7 @@ use crate::error::{bad_argument, type_error, Result};
 pub fn integer(value: &Value, func: &str, pos: usize) -> Result<i64> {
     match value {
         Value::Integer(i) => Ok(*i),
-        Value::Number(n) if n.is_finite() && n.fract() == 0.0 && n.abs() < 9.2e18 => Ok(*n as i64),
+        Value::Number(n) if exact_integer(*n).is_some() => Ok(*n as i64),
         Value::Number(_) => Err(bad_argument(
             func,
             pos,
@@ -79,8 +79,23 @@ pub fn opt_millis(value: &Value, func: &str, pos: usize, default: u64) -> Result
             "timeout must be a non-negative number of milliseconds",
         ));
     }
-    // Clamp absurd values to about 49 days, the range of ENet's 32-bit millisecond clock.
-    Ok(n.min(f64::from(u32::MAX)).ceil() as u64)
+    Ok(ceil_millis(n))
+}
+
+/// `n` as an i64 if it is a whole number in i64's range. Casts instead of `f64::fract`, which
+/// is a libm call on x86-64's baseline (no SSE4.1): this runs for every `peer_send`.
+pub fn exact_integer(n: f64) -> Option<i64> {
+    // NaN and the infinities fail the range check.
+    (n.abs() < 9.2e18 && (n as i64) as f64 == n).then_some(n as i64)
+}
+
+/// A non-negative timeout in milliseconds, rounded up, clamped to about 49 days (the range of
+/// ENet's 32-bit millisecond clock). Without `f64::ceil`, a libm call (see `exact_integer`).
+pub fn ceil_millis(n: f64) -> u64 {
+    let n = n.min(f64::from(u32::MAX));
+    // Exact below 2^53; `as` saturates (NaN is 0, but callers reject NaN).
+    let whole = n as u64;
+    whole + u64::from((whole as f64) < n)
 }
 
 /// A userdata argument made by mlua of type `T` (`class` is its Lua-visible name).
@@ -125,14 +140,6 @@ pub mod raw {
         Msg::bad_argument(func, pos, format_args!("{expected} expected, got {got}"))
     }
 
-    /// Is the argument absent or nil?
-    ///
-    /// # Safety
-    /// `idx` must be an acceptable index.
-    pub unsafe fn is_nil(l: LuaState, idx: c_int) -> bool {
-        unsafe { ffi::lua_type(l, idx) <= ffi::LUA_TNIL }
-    }
-
     /// A number argument as a float (an integer converted), or None if it is not a number.
     unsafe fn number(l: LuaState, idx: c_int) -> Option<f64> {
         unsafe {
@@ -151,9 +158,9 @@ pub mod raw {
             if ffi::lua_isinteger(l, idx) != 0 {
                 return Ok(ffi::lua_tointegerx(l, idx, ptr::null_mut()));
             }
-            match number(l, idx) {
-                Some(n) if n.is_finite() && n.fract() == 0.0 && n.abs() < 9.2e18 => Ok(n as i64),
-                Some(_) => Err(Msg::bad_argument(
+            match number(l, idx).map(|n| super::exact_integer(n).ok_or(n)) {
+                Some(Ok(i)) => Ok(i),
+                Some(Err(_)) => Err(Msg::bad_argument(
                     func,
                     pos,
                     "number has no integer representation",
@@ -163,11 +170,51 @@ pub mod raw {
         }
     }
 
+    /// The value at `idx`, of Lua type `t`, if it is a Lua integer or a number with an exact
+    /// integer value.
+    #[inline]
+    unsafe fn whole(l: LuaState, idx: c_int, t: c_int) -> Option<i64> {
+        if t != ffi::LUA_TNUMBER {
+            return None;
+        }
+        unsafe {
+            // Lua 5.3+: an integer, or a float with an exact integer value (one call).
+            #[cfg(any(feature = "lua53", feature = "lua54", feature = "lua55"))]
+            {
+                let mut ok = 0;
+                let n = ffi::lua_tointegerx(l, idx, &mut ok);
+                (ok != 0).then_some(n)
+            }
+            #[cfg(not(any(feature = "lua53", feature = "lua54", feature = "lua55")))]
+            super::exact_integer(ffi::lua_tonumberx(l, idx, ptr::null_mut()))
+        }
+    }
+
     /// An integer within `lo..=hi` (`name` is what the message calls it).
     ///
     /// # Safety
     /// As [`integer`].
+    #[inline]
     pub unsafe fn integer_in(
+        l: LuaState,
+        idx: c_int,
+        func: &str,
+        pos: c_int,
+        name: &str,
+        lo: i64,
+        hi: i64,
+    ) -> Result<i64> {
+        // Every message passes a channel or flags: the check inline, the message kept out of line.
+        match unsafe { whole(l, idx, ffi::lua_type(l, idx)) } {
+            Some(n) if (lo..=hi).contains(&n) => Ok(n),
+            _ => unsafe { integer_in_error(l, idx, func, pos, name, lo, hi) },
+        }
+    }
+
+    /// [`integer_in`]'s answer for an argument that did not pass.
+    #[cold]
+    #[inline(never)]
+    unsafe fn integer_in_error(
         l: LuaState,
         idx: c_int,
         func: &str,
@@ -193,6 +240,7 @@ pub mod raw {
     /// # Safety
     /// As [`integer`].
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     pub unsafe fn opt_integer_in(
         l: LuaState,
         idx: c_int,
@@ -204,10 +252,14 @@ pub mod raw {
         hi: i64,
     ) -> Result<i64> {
         unsafe {
-            if is_nil(l, idx) {
+            let t = ffi::lua_type(l, idx);
+            if t <= ffi::LUA_TNIL {
                 return Ok(default);
             }
-            integer_in(l, idx, func, pos, name, lo, hi)
+            match whole(l, idx, t) {
+                Some(n) if (lo..=hi).contains(&n) => Ok(n),
+                _ => integer_in_error(l, idx, func, pos, name, lo, hi),
+            }
         }
     }
 
@@ -223,20 +275,23 @@ pub mod raw {
         default: u64,
     ) -> Result<u64> {
         unsafe {
-            if is_nil(l, idx) {
-                return Ok(default);
+            match ffi::lua_type(l, idx) {
+                t if t <= ffi::LUA_TNIL => Ok(default),
+                ffi::LUA_TNUMBER => {
+                    let n = ffi::lua_tonumberx(l, idx, ptr::null_mut());
+                    // `n >= 0.0` is false for NaN.
+                    if n >= 0.0 {
+                        Ok(super::ceil_millis(n))
+                    } else {
+                        Err(Msg::bad_argument(
+                            func,
+                            pos,
+                            "timeout must be a non-negative number of milliseconds",
+                        ))
+                    }
+                }
+                _ => Err(type_error(l, idx, func, pos, "number")),
             }
-            let Some(n) = number(l, idx) else {
-                return Err(type_error(l, idx, func, pos, "number"));
-            };
-            if n.is_nan() || n < 0.0 {
-                return Err(Msg::bad_argument(
-                    func,
-                    pos,
-                    "timeout must be a non-negative number of milliseconds",
-                ));
-            }
-            Ok(n.min(f64::from(u32::MAX)).ceil() as u64)
         }
     }
 
@@ -271,6 +326,51 @@ pub mod raw {
             } else {
                 std::slice::from_raw_parts(p.cast(), len)
             })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ceil_millis, exact_integer};
+
+    #[test]
+    fn whole_numbers_and_only_those_are_integers() {
+        for (n, want) in [
+            (0.0, Some(0)),
+            (-0.0, Some(0)),
+            (3.0, Some(3)),
+            (-255.0, Some(-255)),
+            (9.0e18, Some(9_000_000_000_000_000_000)),
+            (0.5, None),
+            (-1.5, None),
+            (9.3e18, None),
+            (f64::INFINITY, None),
+            (f64::NEG_INFINITY, None),
+            (f64::NAN, None),
+        ] {
+            assert_eq!(exact_integer(n), want, "{n}");
+        }
+    }
+
+    #[test]
+    fn timeouts_round_up_and_stop_at_the_clock_range() {
+        for (n, want) in [
+            (0.0, 0),
+            (0.001, 1),
+            (1.0, 1),
+            (1.5, 2),
+            (99.999, 100),
+            (4294967294.5, 4294967295),
+            (1e300, u64::from(u32::MAX)),
+            (f64::INFINITY, u64::from(u32::MAX)),
+        ] {
+            assert_eq!(ceil_millis(n), want, "{n}");
+            assert_eq!(
+                ceil_millis(n),
+                n.min(f64::from(u32::MAX)).ceil() as u64,
+                "{n}"
+            );
         }
     }
 }

@@ -170,6 +170,7 @@ pub unsafe fn new_userdata(l: LuaState, size: usize, user_values: c_int) -> *mut
 ///
 /// # Safety
 /// Inside a raw function (the class metatables are its upvalues).
+#[inline]
 pub unsafe fn arg<T>(
     l: LuaState,
     idx: c_int,
@@ -180,11 +181,18 @@ pub unsafe fn arg<T>(
     unsafe {
         let p = block(l, idx, class).cast::<T>();
         if p.is_null() {
-            Err(crate::args::raw::type_error(l, idx, func, pos, name))
+            Err(arg_error(l, idx, name, func, pos))
         } else {
             Ok(p)
         }
     }
+}
+
+/// [`arg`]'s message, out of line: every message passes through `arg`, no message is made.
+#[cold]
+#[inline(never)]
+unsafe fn arg_error(l: LuaState, idx: c_int, name: &str, func: &str, pos: c_int) -> Msg {
+    unsafe { crate::args::raw::type_error(l, idx, func, pos, name) }
 }
 
 /// The block of the userdata at `idx` when it is one of class `class`, else null:
