@@ -205,7 +205,12 @@ impl State {
     /// Hands the first `n` events over: Lua has them now.
     pub fn take(&mut self, n: usize) {
         let n = n.min(self.undelivered.len());
-        self.undelivered.drain(..n);
+        // The usual call takes one event, and a Drain costs ~100 instructions more (callgrind).
+        if n == 1 {
+            self.undelivered.pop_front();
+        } else {
+            self.undelivered.drain(..n);
+        }
         self.taken = self.taken.wrapping_add(n as u64);
     }
 
