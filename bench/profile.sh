@@ -4,6 +4,8 @@
 # message, the module's most expensive functions (inclusive) and the socket syscalls per message.
 # PARTS=luaenet: the same for lua-enet's API (bench/luaenet/loop.lua) on LÖVE's bundled lua-enet
 # and on module_enet.compat, beside the seed loop and C ENet, as the marginal cost per message.
+# PARTS=receiver: the receiver of bench/run.sh's two-process 64 B stream under callgrind (the
+# sender native), marginal cost per received message (NR=100000 minus NR/4).
 #   bash bench/profile.sh            (after bench/run.sh has built target/bench; ~5 minutes)
 #   FLAVOURS=lua54 N=20000 PARTS=modes bash bench/profile.sh
 # Output files: target/bench/callgrind/cg.<flavour>.<send>.<recv> (open with callgrind_annotate).
@@ -16,7 +18,7 @@ dir=$out/callgrind
 mkdir -p "$dir"
 N=${N:-20000}
 FLAVOURS=${FLAVOURS:-"lua51 lua54 luajit"}
-PARTS=${PARTS:-"modes luaenet"}
+PARTS=${PARTS:-"modes luaenet receiver"}
 command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
 [ -x "$out/bin/enet_bench" ] || { echo "run bash bench/run.sh first (it builds target/bench)"; exit 1; }
 
@@ -108,5 +110,68 @@ if [[ " $PARTS " == *" luaenet "* ]]; then
       "$(interpreter "$fl")" "$root/bench/lua/loop.lua" send=seed recv=seed
     marginal "$fl peer_send_many + host_service_into" "$fl.many" "$out/$fl/?.so;;" \
       "$(interpreter "$fl")" "$root/bench/lua/loop.lua" send=many recv=into
+  done
+fi
+
+# --- The receiver of a two-process stream ----------------------------------------------------------
+# loop.lua's server takes one frame's 64 messages at a time. A real receiver of a stream reads up
+# to 256 datagrams of ~20 messages in one service pass, so its allocations come in bursts of
+# thousands (this is what showed that the allocator cache was too shallow: docs/performance.md).
+# Here the 64 B stream of `bench/run.sh` runs with its receiver under callgrind and the sender
+# native; marginal cost per received message as above (NR messages minus NR/4).
+if [[ " $PARTS " == *" receiver "* ]]; then
+  NR=${NR:-100000}
+  nr0=$((NR / 4))
+  lua_path="$root/bench/lua/?.lua;$root/bench/luaenet/?.lua;;"
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  # receiver LABEL NAME CPATH "RECEIVER COMMAND" "SENDER COMMAND": the commands get n=, size=,
+  # limit= (and the sender port=) appended.
+  receiver() {
+    local label=$1 name=$2 cpath=$3 recv=$4 send=$5 n f port pid ir=()
+    for n in "$NR" "$nr0"; do
+      f=$dir/rx.$name.$n
+      : >"$work/out"
+      LUA_CPATH=$cpath LUA_PATH=$lua_path valgrind --tool=callgrind --callgrind-out-file="$f" \
+        $recv n="$n" size=64 limit=300 >"$work/out" 2>/dev/null &
+      pid=$!
+      port=""
+      for _ in $(seq 1 1500); do
+        port=$(awk '/^PORT/{print $2; exit}' "$work/out")
+        [ -n "$port" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.02
+      done
+      if [ -n "$port" ]; then
+        LUA_CPATH=$cpath LUA_PATH=$lua_path timeout 300 $send n="$n" size=64 limit=300 \
+          port="$port" >/dev/null 2>&1 || true
+      fi
+      wait "$pid" 2>/dev/null || true
+      ir+=("$(total_ir "$f")")
+    done
+    if [ -z "${ir[0]}" ] || [ -z "${ir[1]}" ]; then
+      echo "$label: no callgrind output"; return 0
+    fi
+    printf '%-52s %8.0f Ir/msg\n' "$label" "$(echo "(${ir[0]} - ${ir[1]}) / ($NR - $nr0)" | bc -l)"
+  }
+  le=$root/bench/luaenet/stream.lua
+  st=$root/bench/lua/stream.lua
+  echo
+  echo "== stream receiver: marginal instructions per received 64 B reliable message ($NR - $nr0)"
+  if command -v love >/dev/null && [ -s "$out/love/benchclock.so" ]; then
+    receiver "LÖVE lua-enet (LuaJIT)" love.lua-enet "$out/love/?.so;;" \
+      "love $root/bench/love $le recv" "love $root/bench/love $le send"
+    [ -s "$out/luajit/module_enet.so" ] &&
+      receiver "LÖVE module_enet.compat, same script" love.compat "$out/love/?.so;$out/luajit/?.so;;" \
+        "love $root/bench/love -l use_compat $le recv" "love $root/bench/love -l use_compat $le send"
+  fi
+  for fl in $FLAVOURS; do
+    lua=$(interpreter "$fl")
+    receiver "$fl module_enet.compat, same script" "$fl.compat" "$out/$fl/?.so;;" \
+      "$lua -l use_compat $le recv" "$lua -l use_compat $le send"
+    receiver "$fl module_enet seed loop" "$fl.seed" "$out/$fl/?.so;;" \
+      "$lua $st recv recv=seed" "$lua $st send send=seed batch=256"
+    receiver "$fl host_service_into (sender: peer_send_many)" "$fl.into" "$out/$fl/?.so;;" \
+      "$lua $st recv recv=into" "$lua $st send send=many batch=256"
   done
 fi

@@ -401,10 +401,8 @@ unsafe fn compat_event(l: LuaState, func: &'static str, failure: &str, wait: boo
         let Some(state) = (*p).state.as_ref() else {
             raise(l, &Msg::of("enet: host has been destroyed"))
         };
-        let destroyed = object::rust_or_raise(l, func, || {
-            state.try_borrow().is_ok_and(|s| s.enet.is_none())
-        });
-        if destroyed {
+        // try_borrow and is_none cannot panic: no catch_unwind needed around them.
+        if state.try_borrow().is_ok_and(|s| s.enet.is_none()) {
             raise(l, &Msg::of("enet: host has been destroyed"))
         }
         let fetch = if wait {
