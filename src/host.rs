@@ -118,7 +118,7 @@ impl State {
     fn receive(&mut self, timeout: Duration) -> bool {
         // The clock is read only once a pass found nothing and there is a wait ahead: a poll
         // (timeout 0, the per-frame call) and an event rusty_enet already had read none.
-        // clock_gettime costs 25-50 ns on some virtual machines (perf, docs/performance.md).
+        // clock_gettime costs ~25 ns on the development VM (docs/performance.md).
         let mut deadline = None;
         let queued = self.undelivered.len();
         loop {
