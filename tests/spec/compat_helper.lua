@@ -93,7 +93,11 @@ function C.error_of(f, ...)
   return tostring(err)
 end
 
+-- A full collection (see helper.lua's H.gc for jit.flush).
 function C.gc()
+  if jit then
+    jit.flush()
+  end
   collectgarbage("collect")
   collectgarbage("collect")
 end
