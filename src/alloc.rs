@@ -12,8 +12,8 @@
 //! instructions per received message went back to glibc's slow paths (callgrind, stream
 //! receiver). The first `SHALLOW` blocks of a stack cost no bookkeeping (the per-frame case);
 //! beyond them the stacks share `CAP` bytes. One flag guards the stacks; a thread that finds it
-//! taken (the resolver's threads, now and then) simply uses the system allocator. Every block is the system's own (`malloc`),
-//! so either side may free it.
+//! taken (the resolver's threads, now and then) simply uses the system allocator. Every block
+//! is the system's own (`malloc`), so either side may free it.
 //!
 //! rusty_enet does not always free a block with the `Layout` it allocated it with (defect B5,
 //! docs/reliability.md: a smaller size), which the system allocator ignores. So does this one:

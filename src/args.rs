@@ -82,11 +82,24 @@ pub fn opt_millis(value: &Value, func: &str, pos: usize, default: u64) -> Result
     Ok(ceil_millis(n))
 }
 
+/// Below this magnitude a float converts to i64 and back exactly when it is whole.
+const I64_RANGE: f64 = 9.2e18;
+
 /// `n` as an i64 if it is a whole number in i64's range. Casts instead of `f64::fract`, which
 /// is a libm call on x86-64's baseline (no SSE4.1): this runs for every `peer_send`.
 pub fn exact_integer(n: f64) -> Option<i64> {
     // NaN and the infinities fail the range check.
-    (n.abs() < 9.2e18 && (n as i64) as f64 == n).then_some(n as i64)
+    (n.abs() < I64_RANGE && trunc(n) == n).then_some(n as i64)
+}
+
+/// `n` rounded toward zero, as `f64::trunc` (but for the sign of a zero result), without its
+/// libm call; beyond i64's range a float is whole already.
+pub fn trunc(n: f64) -> f64 {
+    if n.abs() < I64_RANGE {
+        (n as i64) as f64
+    } else {
+        n
+    }
 }
 
 /// A non-negative timeout in milliseconds, rounded up, clamped to about 49 days (the range of
@@ -204,8 +217,24 @@ pub mod raw {
         lo: i64,
         hi: i64,
     ) -> Result<i64> {
-        // Every message passes a channel or flags: the check inline, the message kept out of line.
-        match unsafe { whole(l, idx, ffi::lua_type(l, idx)) } {
+        unsafe { in_range(l, idx, ffi::lua_type(l, idx), func, pos, name, lo, hi) }
+    }
+
+    /// [`integer_in`] for a value of Lua type `t`. Every message passes a channel or flags:
+    /// the check inline, the message kept out of line.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    unsafe fn in_range(
+        l: LuaState,
+        idx: c_int,
+        t: c_int,
+        func: &str,
+        pos: c_int,
+        name: &str,
+        lo: i64,
+        hi: i64,
+    ) -> Result<i64> {
+        match unsafe { whole(l, idx, t) } {
             Some(n) if (lo..=hi).contains(&n) => Ok(n),
             _ => unsafe { integer_in_error(l, idx, func, pos, name, lo, hi) },
         }
@@ -256,10 +285,7 @@ pub mod raw {
             if t <= ffi::LUA_TNIL {
                 return Ok(default);
             }
-            match whole(l, idx, t) {
-                Some(n) if (lo..=hi).contains(&n) => Ok(n),
-                _ => integer_in_error(l, idx, func, pos, name, lo, hi),
-            }
+            in_range(l, idx, t, func, pos, name, lo, hi)
         }
     }
 
@@ -332,7 +358,19 @@ pub mod raw {
 
 #[cfg(test)]
 mod tests {
-    use super::{ceil_millis, exact_integer};
+    use super::{ceil_millis, exact_integer, trunc};
+
+    #[test]
+    fn trunc_rounds_toward_zero_like_f64_trunc() {
+        for n in [
+            0.0, 0.5, -0.5, 2.9, -2.9, 254.99, 9.1e18, -9.1e18, 1e19, -1e300,
+        ] {
+            // Equal as numbers: -0.5 gives 0.0 here and -0.0 from f64::trunc.
+            assert_eq!(trunc(n), n.trunc(), "{n}");
+        }
+        assert_eq!(trunc(f64::INFINITY), f64::INFINITY);
+        assert!(trunc(f64::NAN).is_nan());
+    }
 
     #[test]
     fn whole_numbers_and_only_those_are_integers() {

@@ -377,13 +377,7 @@ unsafe fn int(
                 "number has no integer representation",
             ));
         }
-        // Toward zero like `f64::trunc`, without its libm call (see args::exact_integer);
-        // beyond i64's range a float is whole already.
-        Ok(if n.abs() < 9.2e18 {
-            (n as i64) as f64
-        } else {
-            n
-        })
+        Ok(crate::args::trunc(n))
     }
 }
 
