@@ -21,8 +21,9 @@
 //! is only ever handed out for requests no larger than that.
 //!
 //! At most 16 x 128 blocks of 16-256 bytes (272 KiB) plus `CAP` (4 MiB) stay cached, about what
-//! glibc keeps in its own bins after such a burst. They go back to the system when the library
-//! is unloaded (`lua_close`) or the process ends, so leak checkers see no difference.
+//! glibc keeps in its own bins after such a burst, and up to 8 datagram buffers of 4 KiB. They
+//! go back to the system when the library is unloaded (`lua_close`) or the process ends, so
+//! leak checkers see no difference.
 //! Debug builds (what the test suites run under valgrind) keep the plain system allocator, so
 //! memcheck still sees every block rusty_enet frees; the unit tests below drive a `Pool`.
 
@@ -48,6 +49,14 @@ struct Bins {
     /// Bytes held by all the stacks beyond their first `SHALLOW` blocks, by class size.
     deep_bytes: usize,
     by_class: [Bin; CLASSES],
+    /// Freed datagram buffers (`BYTE_BUFFER`), for the next datagram.
+    buffers: Buffers,
+}
+
+#[derive(Clone, Copy)]
+struct Buffers {
+    len: usize,
+    blocks: [*mut u8; BUFFERS],
 }
 
 #[derive(Clone, Copy)]
@@ -71,6 +80,10 @@ impl Pool {
             bins: UnsafeCell::new(Bins {
                 deep_bytes: 0,
                 by_class: [EMPTY; CLASSES],
+                buffers: Buffers {
+                    len: 0,
+                    blocks: [ptr::null_mut(); BUFFERS],
+                },
             }),
         }
     }
@@ -97,6 +110,12 @@ impl Pool {
                 }
                 bin.len = 0;
             }
+            let buffers = &mut bins.buffers;
+            for &p in &buffers.blocks[..buffers.len.min(BUFFERS)] {
+                // SAFETY: as above.
+                unsafe { libc::free(p.cast()) };
+            }
+            buffers.len = 0;
             bins.deep_bytes = 0;
         });
     }
@@ -115,14 +134,19 @@ fn request_class(layout: Layout) -> Option<usize> {
     (size > 0 && size <= STEP * CLASSES && layout.align() <= STEP).then(|| (size - 1) / STEP)
 }
 
-/// The class a freed block is filed under: the largest whose size it holds.
+/// The class a freed block of `usable` bytes is filed under: the largest whose size it holds.
 #[inline(always)]
-fn block_class(p: *mut u8) -> Option<usize> {
-    // SAFETY: `p` is a live block from `malloc` (every block this allocator hands out is).
-    let usable = unsafe { libc::malloc_usable_size(p.cast()) };
+fn block_class(usable: usize) -> Option<usize> {
     (STEP..=STEP * CLASSES)
         .contains(&usable)
         .then(|| usable / STEP - 1)
+}
+
+/// A freed block of `usable` bytes is a datagram buffer: room for `BYTE_BUFFER` bytes, and
+/// not much more (malloc adds a few bytes to what was asked).
+#[inline(always)]
+fn is_buffer(usable: usize) -> bool {
+    (BYTE_BUFFER..BYTE_BUFFER + 2 * STEP).contains(&usable)
 }
 
 /// The size of the blocks class `class` serves.
@@ -167,8 +191,10 @@ unsafe impl GlobalAlloc for Pool {
         // Whatever `layout` says, the block came from malloc (or posix_memalign): free() and
         // malloc_usable_size() accept it.
         let _ = layout;
-        let Some(class) = block_class(p) else {
-            return unsafe { libc::free(p.cast()) };
+        // SAFETY: `p` is a live block from `malloc` (every block this allocator hands out is).
+        let usable = unsafe { libc::malloc_usable_size(p.cast()) };
+        let Some(class) = block_class(usable) else {
+            return unsafe { self.free_large(p, usable) };
         };
         let kept = self.with_bins(|bins| {
             let bin = &mut bins.by_class[class % CLASSES];
@@ -200,7 +226,15 @@ unsafe impl GlobalAlloc for Pool {
             }
             if growing && layout.align() == 1 && layout.size() >= STEP {
                 // A byte buffer that grows: see BYTE_BUFFER.
-                return libc::realloc(p.cast(), new_size.max(BYTE_BUFFER)).cast();
+                if new_size > BYTE_BUFFER {
+                    return libc::realloc(p.cast(), new_size).cast();
+                }
+                let q = self.buffer();
+                if !q.is_null() {
+                    ptr::copy_nonoverlapping(p, q, layout.size().min(usable));
+                    self.dealloc(p, layout);
+                }
+                return q;
             }
             if layout.align() <= MALLOC_ALIGN && request_class(new).is_none() {
                 // A large result: glibc may grow the block in place.
@@ -219,14 +253,58 @@ unsafe impl GlobalAlloc for Pool {
     }
 }
 
+impl Pool {
+    /// A block of `BYTE_BUFFER` bytes: a cached one, else a fresh one.
+    fn buffer(&self) -> *mut u8 {
+        let cached = self.with_bins(|bins| {
+            let buffers = &mut bins.buffers;
+            if buffers.len == 0 {
+                return ptr::null_mut();
+            }
+            buffers.len -= 1;
+            buffers.blocks[buffers.len % BUFFERS]
+        });
+        match cached {
+            Some(p) if !p.is_null() => p,
+            // SAFETY: a non-zero size.
+            _ => unsafe { libc::malloc(BYTE_BUFFER).cast() },
+        }
+    }
+
+    /// Frees a block too large for the size classes, keeping it if it is a datagram buffer.
+    ///
+    /// # Safety
+    /// `p` is a live block from `malloc` with `usable` bytes, and the caller gives it up.
+    unsafe fn free_large(&self, p: *mut u8, usable: usize) {
+        let kept = is_buffer(usable)
+            && self.with_bins(|bins| {
+                let buffers = &mut bins.buffers;
+                if buffers.len >= BUFFERS {
+                    return false;
+                }
+                buffers.blocks[buffers.len % BUFFERS] = p;
+                buffers.len += 1;
+                true
+            }) == Some(true);
+        if !kept {
+            unsafe { libc::free(p.cast()) };
+        }
+    }
+}
+
 /// The room a growing byte buffer gets at once. rusty_enet 0.4.1 assembles every datagram in a
 /// fresh `Vec<u8>` that it reserves for as many *bytes* as the datagram has buffers (a dozen or
 /// two), then grows by doubling to the datagram's size: four or five reallocations and copies
 /// per datagram, ~120 instructions per 64 B message in a stream (callgrind). With this, the
-/// first growth takes a whole default-MTU datagram's room and the rest happen in place. Only
-/// byte buffers (alignment 1) that grow past 16 bytes are affected; the module's other ones are
-/// error messages.
-const BYTE_BUFFER: usize = 2048;
+/// first growth takes room for every later doubling of a default-MTU datagram (a buffer that
+/// doubles from 37 bytes to hold 1 400 asks for 2 368 at the end) and the rest happen in place.
+/// Only byte buffers (alignment 1) that grow past 16 bytes are affected; the module's other
+/// ones are error messages. rusty_enet frees the buffer after every datagram, and a fresh one
+/// from glibc costs ~300 instructions (one that outgrew 2 KiB and moved cost ~2 000), so up to
+/// `BUFFERS` freed ones wait here for the next datagram.
+const BYTE_BUFFER: usize = 4096;
+/// Datagram buffers kept (one is in use at a time; 32 KiB at most).
+const BUFFERS: usize = 8;
 
 /// What malloc guarantees, so a cached block fits any request it serves.
 const MALLOC_ALIGN: usize = if cfg!(target_pointer_width = "64") {
@@ -448,6 +526,40 @@ mod tests {
             pool.dealloc(q, layout(40, 1));
             pool.dealloc(r, layout(64, 8));
             pool.drain();
+        }
+    }
+
+    #[test]
+    fn datagram_buffers_are_reused_and_never_more_than_buffers_are_kept() {
+        let pool = pool();
+        unsafe {
+            let grow = |size: usize| {
+                let p = pool.alloc(layout(size, 1));
+                fill(p, size, 6);
+                let q = pool.realloc(p, layout(size, 1), 1400);
+                assert!((0..size).all(|i| *q.add(i) == 6), "contents lost");
+                assert!(usable(q) >= BYTE_BUFFER);
+                fill(q, 1400, 7);
+                q
+            };
+            let first = grow(24);
+            pool.dealloc(first, layout(1400, 1));
+            // The next datagram gets the same buffer back.
+            let again = grow(40);
+            assert_eq!(again, first);
+            // More than BUFFERS freed at once: the rest go back to the system.
+            let many: Vec<*mut u8> = (0..2 * BUFFERS).map(|_| grow(24)).collect();
+            pool.dealloc(again, layout(1400, 1));
+            for &p in &many {
+                pool.dealloc(p, layout(1400, 1));
+            }
+            assert_eq!((*pool.bins.get()).buffers.len, BUFFERS);
+            // A large block that is not a buffer is never kept, nor handed out as one.
+            let big = pool.alloc(layout(4000, 1));
+            pool.dealloc(big, layout(4000, 1));
+            assert_eq!((*pool.bins.get()).buffers.len, BUFFERS);
+            pool.drain();
+            assert_eq!((*pool.bins.get()).buffers.len, 0);
         }
     }
 
