@@ -22,8 +22,8 @@ PARTS=${PARTS:-"modes luaenet receiver"}
 command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
 [ -x "$out/bin/enet_bench" ] || { echo "run bash bench/run.sh first (it builds target/bench)"; exit 1; }
 
-interpreter() { case $1 in lua51) echo lua5.1 ;; lua52) echo lua5.2 ;; lua53) echo lua5.3 ;;
-  lua54) echo lua5.4 ;; luajit) echo luajit ;; esac; }
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 
 total_ir() { callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1}'; }
 calls_of() { # calls_of FILE REGEX: summed call counts of functions matching REGEX
@@ -135,13 +135,8 @@ if [[ " $PARTS " == *" receiver "* ]]; then
       LUA_CPATH=$cpath LUA_PATH=$lua_path valgrind --tool=callgrind --callgrind-out-file="$f" \
         $recv n="$n" size=64 limit=300 >"$work/out" 2>/dev/null &
       pid=$!
-      port=""
-      for _ in $(seq 1 1500); do
-        port=$(awk '/^PORT/{print $2; exit}' "$work/out")
-        [ -n "$port" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.02
-      done
+      # Valgrind starts slowly: up to 30 s.
+      port=$(wait_port "$work/out" "$pid" 1500)
       if [ -n "$port" ]; then
         LUA_CPATH=$cpath LUA_PATH=$lua_path timeout 300 $send n="$n" size=64 limit=300 \
           port="$port" >/dev/null 2>&1 || true

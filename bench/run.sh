@@ -34,12 +34,8 @@ else
   IDLE_MEASURE=5; GC_N=20000; STREAM_VARIANTS="seed string"
 fi
 
-interpreter() {
-  case $1 in
-    lua51) echo lua5.1 ;; lua52) echo lua5.2 ;; lua53) echo lua5.3 ;; lua54) echo lua5.4 ;;
-    luajit) echo luajit ;; *) echo "unknown flavour $1" >&2; return 1 ;;
-  esac
-}
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 lua_headers() {
   case $1 in
     lua51) echo /usr/include/lua5.1 ;; lua52) echo /usr/include/lua5.2 ;;
@@ -139,12 +135,7 @@ pair() {
   : >"$work/server.out"; : >"$work/server.err"; : >"$work/client.out"; : >"$work/client.err"
   $server >"$work/server.out" 2>"$work/server.err" &
   spid=$!
-  for _ in $(seq 1 500); do
-    port=$(awk '/^PORT/{print $2; exit}' "$work/server.out")
-    [ -n "$port" ] && break
-    kill -0 "$spid" 2>/dev/null || break
-    sleep 0.02
-  done
+  port=$(wait_port "$work/server.out" "$spid" 500)
   if [ -z "$port" ]; then
     echo "FAILED to start: $label ($(head -c 300 "$work/server.err"))" | tee -a "$results"
     kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true
