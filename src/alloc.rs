@@ -48,30 +48,57 @@ pub struct Pool {
 struct Bins {
     /// Bytes held by all the stacks beyond their first `SHALLOW` blocks, by class size.
     deep_bytes: usize,
-    by_class: [Bin; CLASSES],
+    by_class: [Stack<DEPTH>; CLASSES],
     /// Freed datagram buffers (`BYTE_BUFFER`), for the next datagram.
-    buffers: Buffers,
+    buffers: Stack<BUFFERS>,
 }
 
+/// Up to `N` freed blocks, the last one freed handed out first.
 #[derive(Clone, Copy)]
-struct Buffers {
+struct Stack<const N: usize> {
     len: usize,
-    blocks: [*mut u8; BUFFERS],
-}
-
-#[derive(Clone, Copy)]
-struct Bin {
-    len: usize,
-    blocks: [*mut u8; DEPTH],
+    blocks: [*mut u8; N],
 }
 
 // SAFETY: `bins` is only touched by the thread that set `busy`.
 unsafe impl Sync for Pool {}
 
-const EMPTY: Bin = Bin {
-    len: 0,
-    blocks: [ptr::null_mut(); DEPTH],
-};
+impl<const N: usize> Stack<N> {
+    const EMPTY: Stack<N> = Stack {
+        len: 0,
+        blocks: [ptr::null_mut(); N],
+    };
+
+    #[inline(always)]
+    fn pop(&mut self) -> Option<*mut u8> {
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        // `len` stays within 0..=N: the remainder only spares a bounds check.
+        Some(self.blocks[self.len % N])
+    }
+
+    /// Keeps `p`; false when the stack is full.
+    #[inline(always)]
+    fn push(&mut self, p: *mut u8) -> bool {
+        if self.len >= N {
+            return false;
+        }
+        self.blocks[self.len % N] = p;
+        self.len += 1;
+        true
+    }
+
+    /// Frees every block.
+    fn free_all(&mut self) {
+        for &p in &self.blocks[..self.len.min(N)] {
+            // SAFETY: a block from `malloc`, owned by the cache.
+            unsafe { libc::free(p.cast()) };
+        }
+        self.len = 0;
+    }
+}
 
 impl Pool {
     pub const fn new() -> Pool {
@@ -79,11 +106,8 @@ impl Pool {
             busy: AtomicBool::new(false),
             bins: UnsafeCell::new(Bins {
                 deep_bytes: 0,
-                by_class: [EMPTY; CLASSES],
-                buffers: Buffers {
-                    len: 0,
-                    blocks: [ptr::null_mut(); BUFFERS],
-                },
+                by_class: [Stack::EMPTY; CLASSES],
+                buffers: Stack::EMPTY,
             }),
         }
     }
@@ -103,19 +127,8 @@ impl Pool {
     /// Frees every cached block.
     pub fn drain(&self) {
         let _ = self.with_bins(|bins| {
-            for bin in bins.by_class.iter_mut() {
-                for &p in &bin.blocks[..bin.len.min(DEPTH)] {
-                    // SAFETY: a block from `malloc`, owned by the cache.
-                    unsafe { libc::free(p.cast()) };
-                }
-                bin.len = 0;
-            }
-            let buffers = &mut bins.buffers;
-            for &p in &buffers.blocks[..buffers.len.min(BUFFERS)] {
-                // SAFETY: as above.
-                unsafe { libc::free(p.cast()) };
-            }
-            buffers.len = 0;
+            bins.by_class.iter_mut().for_each(Stack::free_all);
+            bins.buffers.free_all();
             bins.deep_bytes = 0;
         });
     }
@@ -169,21 +182,15 @@ unsafe impl GlobalAlloc for Pool {
             return unsafe { System.alloc(layout) };
         };
         let cached = self.with_bins(|bins| {
-            // `request_class` gives 0..CLASSES, and `len` stays within 0..=DEPTH.
+            // `request_class` gives 0..CLASSES.
             let bin = &mut bins.by_class[class % CLASSES];
-            if bin.len == 0 {
-                return ptr::null_mut();
-            }
-            bin.len -= 1;
+            let p = bin.pop()?;
             if bin.len >= SHALLOW {
                 bins.deep_bytes -= class_size(class);
             }
-            bin.blocks[bin.len % DEPTH]
+            Some(p)
         });
-        match cached {
-            Some(p) if !p.is_null() => p,
-            _ => fresh(class),
-        }
+        cached.flatten().unwrap_or_else(|| fresh(class))
     }
 
     #[inline(always)]
@@ -192,26 +199,7 @@ unsafe impl GlobalAlloc for Pool {
         // malloc_usable_size() accept it.
         let _ = layout;
         // SAFETY: `p` is a live block from `malloc` (every block this allocator hands out is).
-        let usable = unsafe { libc::malloc_usable_size(p.cast()) };
-        let Some(class) = block_class(usable) else {
-            return unsafe { self.free_large(p, usable) };
-        };
-        let kept = self.with_bins(|bins| {
-            let bin = &mut bins.by_class[class % CLASSES];
-            if bin.len >= SHALLOW {
-                let size = class_size(class);
-                if bin.len >= DEPTH || bins.deep_bytes + size > CAP {
-                    return false;
-                }
-                bins.deep_bytes += size;
-            }
-            bin.blocks[bin.len % DEPTH] = p;
-            bin.len += 1;
-            true
-        });
-        if kept != Some(true) {
-            unsafe { libc::free(p.cast()) };
-        }
+        unsafe { self.release(p, libc::malloc_usable_size(p.cast())) }
     }
 
     unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -232,7 +220,7 @@ unsafe impl GlobalAlloc for Pool {
                 let q = self.buffer();
                 if !q.is_null() {
                     ptr::copy_nonoverlapping(p, q, layout.size().min(usable));
-                    self.dealloc(p, layout);
+                    self.release(p, usable);
                 }
                 return q;
             }
@@ -246,7 +234,7 @@ unsafe impl GlobalAlloc for Pool {
             let q = self.alloc(new);
             if !q.is_null() {
                 ptr::copy_nonoverlapping(p, q, layout.size().min(new_size).min(usable));
-                self.dealloc(p, layout);
+                self.release(p, usable);
             }
             q
         }
@@ -256,35 +244,35 @@ unsafe impl GlobalAlloc for Pool {
 impl Pool {
     /// A block of `BYTE_BUFFER` bytes: a cached one, else a fresh one.
     fn buffer(&self) -> *mut u8 {
-        let cached = self.with_bins(|bins| {
-            let buffers = &mut bins.buffers;
-            if buffers.len == 0 {
-                return ptr::null_mut();
-            }
-            buffers.len -= 1;
-            buffers.blocks[buffers.len % BUFFERS]
-        });
-        match cached {
-            Some(p) if !p.is_null() => p,
-            // SAFETY: a non-zero size.
-            _ => unsafe { libc::malloc(BYTE_BUFFER).cast() },
-        }
+        let cached = self.with_bins(|bins| bins.buffers.pop()).flatten();
+        // SAFETY: a non-zero size.
+        cached.unwrap_or_else(|| unsafe { libc::malloc(BYTE_BUFFER).cast() })
     }
 
-    /// Frees a block too large for the size classes, keeping it if it is a datagram buffer.
+    /// Gives up the block `p` of `usable` bytes (what `malloc_usable_size` says): kept for reuse
+    /// when it fits a size class or is a datagram buffer and its stack has room, else freed.
     ///
     /// # Safety
-    /// `p` is a live block from `malloc` with `usable` bytes, and the caller gives it up.
-    unsafe fn free_large(&self, p: *mut u8, usable: usize) {
-        let kept = is_buffer(usable)
+    /// `p` is a live block from `malloc`, and the caller gives it up.
+    #[inline(always)]
+    unsafe fn release(&self, p: *mut u8, usable: usize) {
+        let class = block_class(usable);
+        let kept = (class.is_some() || is_buffer(usable))
             && self.with_bins(|bins| {
-                let buffers = &mut bins.buffers;
-                if buffers.len >= BUFFERS {
+                let Some(class) = class else {
+                    return bins.buffers.push(p);
+                };
+                let bin = &mut bins.by_class[class % CLASSES];
+                let size = class_size(class);
+                let deep = bin.len >= SHALLOW;
+                if deep && bins.deep_bytes + size > CAP {
                     return false;
                 }
-                buffers.blocks[buffers.len % BUFFERS] = p;
-                buffers.len += 1;
-                true
+                let kept = bin.push(p);
+                if kept && deep {
+                    bins.deep_bytes += size;
+                }
+                kept
             }) == Some(true);
         if !kept {
             unsafe { libc::free(p.cast()) };

@@ -12,12 +12,8 @@ use crate::error::{bad_argument, type_error, Result};
 pub fn integer(value: &Value, func: &str, pos: usize) -> Result<i64> {
     match value {
         Value::Integer(i) => Ok(*i),
-        Value::Number(n) if exact_integer(*n).is_some() => Ok(*n as i64),
-        Value::Number(_) => Err(bad_argument(
-            func,
-            pos,
-            "number has no integer representation",
-        )),
+        Value::Number(n) => exact_integer(*n)
+            .ok_or_else(|| bad_argument(func, pos, "number has no integer representation")),
         other => Err(type_error(func, pos, "number", other)),
     }
 }
@@ -171,13 +167,10 @@ pub mod raw {
             if ffi::lua_isinteger(l, idx) != 0 {
                 return Ok(ffi::lua_tointegerx(l, idx, ptr::null_mut()));
             }
-            match number(l, idx).map(|n| super::exact_integer(n).ok_or(n)) {
-                Some(Ok(i)) => Ok(i),
-                Some(Err(_)) => Err(Msg::bad_argument(
-                    func,
-                    pos,
-                    "number has no integer representation",
-                )),
+            match number(l, idx) {
+                Some(n) => super::exact_integer(n).ok_or_else(|| {
+                    Msg::bad_argument(func, pos, "number has no integer representation")
+                }),
                 None => Err(type_error(l, idx, func, pos, "number")),
             }
         }

@@ -209,11 +209,10 @@ function H.shell_quote(s)
 end
 
 -- Full garbage collection (twice: finalizers run in the first, their garbage goes in the
--- second).
--- A full collection. LuaJIT first drops its compiled traces: a trace may hold an object it
--- saw as a constant (an upvalue never reassigned, like the host an until_fn compares events
--- with), which keeps that object alive however the test dropped it; whether the trace exists
--- depends on loop counts, i.e. timing (a host that "survived" collection 1 run in 6-8).
+-- second). LuaJIT first drops its compiled traces: a trace may hold an object it saw as a
+-- constant (an upvalue never reassigned, like the host an until_fn compares events with),
+-- which keeps that object alive however the test dropped it; whether the trace exists depends
+-- on loop counts, i.e. timing (a host that "survived" collection 1 run in 6-8).
 function H.gc()
   if jit then
     jit.flush()
