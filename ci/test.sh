@@ -10,6 +10,8 @@ export CARGO_TERM_COLOR=never
 passed=0
 failed=0
 failures=()
+# What each failure printed, repeated at the end: CI logs keep only their head and tail.
+details=$(mktemp)
 
 # Wall time of each part, printed before the closing line: the CI budget is 60 minutes.
 started=$(date +%s)
@@ -22,10 +24,17 @@ took() { # took NAME: records the time since the last call
   section_start=$now
 }
 
-count() { # count PASSED FAILED NAME
+count() { # count PASSED FAILED NAME [LOG]
   passed=$((passed + $1))
   failed=$((failed + $2))
   if [ "$2" -gt 0 ]; then failures+=("$3"); fi
+  if [ "$2" -gt 0 ] && [ -n "${4:-}" ]; then failure_lines "$3" "$4" >>"$details"; fi
+}
+
+failure_lines() { # failure_lines NAME LOG: a failed part's own failure lines, at most 40
+  echo "--- $1"
+  # busted's "Failure →" / "Error →" blocks, cargo's panics and "FAILED", the suites' FAIL lines.
+  grep -E -A6 '(Failure|Error) →|^FAIL|FAILED|panicked at' "$2" | head -40
 }
 
 # --- The cross-target check (ci/suites.d/cross.sh) starts first, in the background and niced:
@@ -53,7 +62,7 @@ cargo_tests() { # cargo_tests NAME CARGO-TEST-ARGS...
   p=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
   f=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
   if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-  count "$p" "$f" "$name"
+  count "$p" "$f" "$name" "$log"
 }
 cargo_tests "cargo test (Lua 5.4)"
 took "cargo test (Lua 5.4), build included"
@@ -98,7 +107,7 @@ for pair in "${interpreters[@]}"; do
   p=${p:-0}; f=${f:-0}
   if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
   echo "busted $interp: $summary"
-  count "$p" "$f" "busted $interp"
+  count "$p" "$f" "busted $interp" "$log"
 
   echo "=== examples under $interp ==="
   for example in examples/*.lua; do
@@ -149,7 +158,7 @@ run_suite() { # run_suite PATH
   p=$(echo "$line" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+'); p=${p:-0}
   f=$(echo "$line" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+'); f=${f:-0}
   if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-  count "$p" "$f" "$suite"
+  count "$p" "$f" "$suite" "$log"
   took "suite $name${background[$name]:+ (the wait for it; it started at the beginning)}"
 }
 for suite in ci/suites.d/*.sh; do
@@ -163,6 +172,8 @@ echo "=== wall time ==="
 printf '%s\n' "${timings[@]}"
 printf '%5d s  total\n' $(($(date +%s) - started))
 if [ ${#failures[@]} -gt 0 ]; then
+  echo "=== what the failed parts printed ==="
+  cat "$details"
   printf 'failed: %s\n' "${failures[@]}"
 fi
 echo "$passed passed, $failed failed"

@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use mlua::{Lua, MetaMethod, Table, UserData, UserDataFields, UserDataMethods, Value};
@@ -113,8 +113,8 @@ pub fn resolve_all(lua: &Lua, spec: &Spec) -> Outcome {
         Job::Lookup(lookup) => {
             let name = lookup.name.clone();
             let timeout = lookup.settings.timeout;
-            let rx = pool(lua).submit(lookup)?;
-            match rx.recv_timeout(timeout + GRACE) {
+            let ticket = pool(lua).submit(lookup)?;
+            match ticket.rx.recv_timeout(timeout + GRACE) {
                 Ok(outcome) => outcome,
                 Err(RecvTimeoutError::Timeout) => Err(timed_out(&name, timeout)),
                 Err(RecvTimeoutError::Disconnected) => Err(worker_died(&name)),
@@ -181,6 +181,28 @@ impl Lookup {
     }
 }
 
+/// The caller's end of a queued lookup. Dropping it (the request was collected, or the blocking
+/// caller gave up) abandons the lookup: a worker skips it instead of running it to its timeout,
+/// which would make every later lookup wait behind it.
+#[derive(Debug)]
+struct Ticket {
+    rx: Receiver<Outcome>,
+    _wanted: Arc<()>,
+}
+
+/// A lookup waiting for a worker; `wanted` is dead once its [`Ticket`] is dropped.
+struct Queued {
+    lookup: Lookup,
+    tx: Sender<Outcome>,
+    wanted: Weak<()>,
+}
+
+impl Queued {
+    fn abandoned(&self) -> bool {
+        self.wanted.strong_count() == 0
+    }
+}
+
 /// The lookup workers of one Lua state (its mlua app data): a queue, up to [`WORKERS`]
 /// threads, and the count of lookups not yet answered. Dropped with the Lua state: idle
 /// workers end at once, busy ones after their lookup.
@@ -196,7 +218,7 @@ struct PoolShared {
 
 #[derive(Default)]
 struct PoolState {
-    queue: VecDeque<(Lookup, Sender<Outcome>)>,
+    queue: VecDeque<Queued>,
     /// Queued plus running.
     pending: usize,
     workers: usize,
@@ -229,18 +251,27 @@ impl PoolShared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues a lookup; the receiver gets its one outcome.
-    fn submit(self: &Arc<Self>, lookup: Lookup) -> std::result::Result<Receiver<Outcome>, String> {
+    /// Queues a lookup; the ticket's receiver gets its one outcome.
+    fn submit(self: &Arc<Self>, lookup: Lookup) -> std::result::Result<Ticket, String> {
         let (tx, rx) = mpsc::channel();
+        let wanted = Arc::new(());
         let name = lookup.name.clone();
         let mut state = self.lock();
+        // Abandoned lookups count against the bound only until the next submit.
+        let before = state.queue.len();
+        state.queue.retain(|q| !q.abandoned());
+        state.pending -= before - state.queue.len();
         if state.pending >= MAX_PENDING_LOOKUPS {
             return Err(format!(
                 "cannot resolve '{name}': {MAX_PENDING_LOOKUPS} lookups already pending"
             ));
         }
         state.pending += 1;
-        state.queue.push_back((lookup, tx));
+        state.queue.push_back(Queued {
+            lookup,
+            tx,
+            wanted: Arc::downgrade(&wanted),
+        });
         if state.idle == 0 && state.workers < WORKERS {
             let shared = Arc::clone(self);
             let started = std::thread::Builder::new()
@@ -260,7 +291,10 @@ impl PoolShared {
             }
         }
         self.wake.notify_one();
-        Ok(rx)
+        Ok(Ticket {
+            rx,
+            _wanted: wanted,
+        })
     }
 
     /// A worker thread: lookups until the pool closes or nothing comes for WORKER_IDLE.
@@ -274,11 +308,14 @@ impl PoolShared {
                 state.pending -= dropped;
                 break;
             }
-            if let Some((lookup, tx)) = state.queue.pop_front() {
-                drop(state);
-                // A caller that gave up dropped its receiver: the send fails quietly.
-                let _ = tx.send(lookup.run());
-                state = self.lock();
+            if let Some(queued) = state.queue.pop_front() {
+                if !queued.abandoned() {
+                    drop(state);
+                    // A caller that gives up while it runs drops its receiver: the send fails
+                    // quietly.
+                    let _ = queued.tx.send(queued.lookup.run());
+                    state = self.lock();
+                }
                 state.pending -= 1;
                 continue;
             }
@@ -453,7 +490,7 @@ pub struct Request {
 
 enum RequestState {
     Pending {
-        rx: Receiver<Outcome>,
+        ticket: Ticket,
         name: String,
         /// The worker bounds its own lookup; this bounds the wait if it never answers.
         deadline: Instant,
@@ -467,13 +504,13 @@ impl Request {
     fn poll(&self) -> Option<Outcome> {
         let mut state = self.state.borrow_mut();
         if let RequestState::Pending {
-            rx,
+            ticket,
             name,
             deadline,
             timeout,
         } = &*state
         {
-            let outcome = match rx.try_recv() {
+            let outcome = match ticket.rx.try_recv() {
                 Ok(outcome) => outcome,
                 Err(TryRecvError::Empty) if Instant::now() < *deadline => return None,
                 Err(TryRecvError::Empty) => Err(timed_out(name, *timeout)),
@@ -561,8 +598,8 @@ fn address_resolve_start(lua: &Lua, name: Value) -> Result<Failure> {
         Ok(Job::Lookup(lookup)) => {
             let name = lookup.name.clone();
             match pool(lua).submit(lookup) {
-                Ok(rx) => RequestState::Pending {
-                    rx,
+                Ok(ticket) => RequestState::Pending {
+                    ticket,
                     name,
                     deadline: Instant::now() + settings.timeout + GRACE,
                     timeout: settings.timeout,
@@ -732,6 +769,68 @@ mod tests {
         assert_eq!(found, vec!["10.0.0.1:3".parse::<SocketAddr>().unwrap()]);
     }
 
+    fn lookup(lua: &Lua, name: &str) -> Lookup {
+        match Job::new(&settings(lua), &spec(name, 1)).unwrap() {
+            Job::Lookup(lookup) => lookup,
+            Job::Done(_) => panic!("{name} is not a lookup"),
+        }
+    }
+
+    fn submit(shared: &Arc<PoolShared>, lua: &Lua, name: &str) -> Ticket {
+        shared.submit(lookup(lua, name)).unwrap()
+    }
+
+    /// Waits up to `limit` for the pool's pending count to reach `want`.
+    fn pending_reaches(shared: &PoolShared, want: usize, limit: Duration) -> usize {
+        let deadline = Instant::now() + limit;
+        loop {
+            let pending = shared.lock().pending;
+            if pending == want || Instant::now() >= deadline {
+                return pending;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn abandoned_lookups_are_skipped_not_run() {
+        use std::net::UdpSocket;
+        // A nameserver that never answers: a lookup that runs takes its whole 1 s timeout.
+        let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let lua = Lua::new();
+        lua.set_app_data(Settings {
+            nameservers: vec![silent.local_addr().unwrap()],
+            timeout: Duration::from_secs(1),
+            prefer: Prefer::Auto,
+        });
+        let shared = pool(&lua);
+        // Every worker busy with a lookup somebody waits for, then 20 nobody waits for.
+        let busy: Vec<Ticket> = (0..WORKERS)
+            .map(|i| submit(&shared, &lua, &format!("busy{i}.test")))
+            .collect();
+        let abandoned: Vec<Ticket> = (0..20)
+            .map(|i| submit(&shared, &lua, &format!("gone{i}.test")))
+            .collect();
+        drop(abandoned);
+        // The workers skip them once free: run, they would take 5 more seconds on 4 workers.
+        for ticket in &busy {
+            assert!(ticket.rx.recv_timeout(Duration::from_secs(30)).is_ok());
+        }
+        assert_eq!(pending_reaches(&shared, 0, Duration::from_millis(2500)), 0);
+
+        // A submit drops abandoned lookups still queued: they no longer count against the bound.
+        let busy: Vec<Ticket> = (0..WORKERS)
+            .map(|i| submit(&shared, &lua, &format!("busy{i}.test")))
+            .collect();
+        for i in 0..MAX_PENDING_LOOKUPS - WORKERS {
+            drop(submit(&shared, &lua, &format!("gone{i}.test")));
+        }
+        let live = shared.submit(lookup(&lua, "live.test"));
+        assert!(live.is_ok(), "refused behind abandoned lookups");
+        assert_eq!(shared.lock().pending, WORKERS + 1);
+        drop(busy);
+    }
+
     #[test]
     fn lookups_past_the_bound_fail_at_once_and_workers_stay_bounded() {
         use std::net::UdpSocket;
@@ -744,28 +843,19 @@ mod tests {
             prefer: Prefer::Auto,
         });
         let shared = pool(&lua);
-        let mut receivers = Vec::new();
+        let mut tickets = Vec::new();
         for i in 0..MAX_PENDING_LOOKUPS {
-            let Job::Lookup(lookup) =
-                Job::new(&settings(&lua), &spec(&format!("h{i}.test"), 1)).unwrap()
-            else {
-                panic!("not a lookup");
-            };
-            receivers.push(shared.submit(lookup).unwrap());
+            tickets.push(submit(&shared, &lua, &format!("h{i}.test")));
         }
-        let Job::Lookup(one_more) = Job::new(&settings(&lua), &spec("over.test", 1)).unwrap()
-        else {
-            panic!("not a lookup");
-        };
-        let refused = shared.submit(one_more).unwrap_err();
+        let refused = shared.submit(lookup(&lua, "over.test")).unwrap_err();
         assert!(refused.contains("lookups already pending"), "{refused}");
         assert!(shared.lock().workers <= WORKERS);
         // Closing the Lua state closes the pool: running lookups end with their timeout, queued
         // ones are dropped (their receivers see the sender gone), and the workers end.
         drop(lua);
-        let last = receivers.pop().unwrap();
+        let last = tickets.pop().unwrap();
         assert!(matches!(
-            last.recv_timeout(Duration::from_secs(30)),
+            last.rx.recv_timeout(Duration::from_secs(30)),
             Ok(Err(_)) | Err(RecvTimeoutError::Disconnected)
         ));
         let deadline = Instant::now() + Duration::from_secs(30);
