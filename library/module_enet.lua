@@ -1276,7 +1276,7 @@ function enet.address_resolve(name) end
 
 ---Starts resolving a host name in the background; poll the request with `:result()`.
 ---
----Lookups run on a pool of at most 4 worker threads per Lua state, each bounded by the resolver timeout; at most 64 lookups (blocking ones included) can be queued or running at once, and one more is refused at once. `tostring(request)` says `ENetResolveRequest(pending)`, `(done)` or `(failed)`.
+---Lookups run on a pool of at most 4 worker threads per Lua state, each bounded by the resolver timeout; at most 64 lookups (blocking ones included) can be queued or running at once, and one more is refused at once. A queued lookup whose request was collected (or whose blocking call gave up) is skipped, not run, and stops counting. `tostring(request)` says `ENetResolveRequest(pending)`, `(done)` or `(failed)`.
 ---
 ---Returns:
 ---* `request`: the lookup started (its own failures are reported by `request:result()`)
