@@ -204,8 +204,24 @@ function H.interpreter()
   return arg[i]
 end
 
+-- io.popen runs its command through /bin/sh, or through cmd.exe on Windows (Wine included).
+H.windows = package.config:sub(1, 1) == "\\"
+
+-- One word for that shell. cmd.exe takes no single quotes; its double quotes cannot be
+-- escaped, so a word with one in it is refused.
 function H.shell_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+  s = tostring(s)
+  if H.windows then
+    assert(not s:find('"', 1, true), "cannot quote a double quote for cmd.exe: " .. s)
+    return '"' .. s .. '"'
+  end
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- A command line for io.popen. `cmd /c` drops the first and the last double quote of a line
+-- that starts with one and has more, so on Windows the line gets a pair of its own.
+function H.shell_command(line)
+  return H.windows and '"' .. line .. '"' or line
 end
 
 -- Full garbage collection (twice: finalizers run in the first, their garbage goes in the

@@ -196,7 +196,8 @@ describe("seed server and client as two processes", function()
     local root = (debug.getinfo(1, "S").source:match("^@(.*)tests[/\\]spec[/\\]") or "")
     local port = H.free_port()
     local function command(script)
-      return H.shell_quote(interp) .. " " .. H.shell_quote(root .. "examples/" .. script) .. " " .. port .. " 2>&1"
+      local line = H.shell_quote(interp) .. " " .. H.shell_quote(root .. "examples/" .. script) .. " " .. port
+      return H.shell_command(line .. " 2>&1")
     end
 
     local server = assert(io.popen(command("server.lua"), "r"))

@@ -10,7 +10,4 @@ return {
   ["dns"] = "the spec starts tests/dns_server.py with python3 through a POSIX shell (io.popen), "
     .. "which a Windows Lua's io.popen (cmd.exe) cannot reach; wine.sh runs "
     .. "the server on the Linux side and tests/wine/windows_spec.lua against it instead",
-  ["seed server and client as two processes exchange hello messages and both see the disconnect"] = "builds its "
-    .. "command lines with POSIX single quotes (H.shell_quote), which cmd.exe does not parse; "
-    .. "wine.sh runs the chat example's three processes instead",
 }
