@@ -792,17 +792,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn abandoned_lookups_are_skipped_not_run() {
-        use std::net::UdpSocket;
-        // A nameserver that never answers: a lookup that runs takes its whole 1 s timeout.
-        let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let lua = Lua::new();
+    /// Points `lua`'s resolver at `silent`, a nameserver that never answers: a lookup that
+    /// runs takes its whole `timeout`.
+    fn use_silent(lua: &Lua, silent: &UdpSocket, timeout: Duration) {
         lua.set_app_data(Settings {
             nameservers: vec![silent.local_addr().unwrap()],
-            timeout: Duration::from_secs(1),
+            timeout,
             prefer: Prefer::Auto,
         });
+    }
+
+    #[test]
+    fn abandoned_lookups_are_skipped_not_run() {
+        let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let lua = Lua::new();
+        use_silent(&lua, &silent, Duration::from_secs(1));
         let shared = pool(&lua);
         // Every worker busy with a lookup somebody waits for, then 20 nobody waits for.
         let busy: Vec<Ticket> = (0..WORKERS)
@@ -821,11 +825,7 @@ mod tests {
         // A submit drops abandoned lookups still queued: they no longer count against the bound.
         // These busy lookups last 10 s, so none ends before the count below, however slow the
         // machine.
-        lua.set_app_data(Settings {
-            nameservers: vec![silent.local_addr().unwrap()],
-            timeout: Duration::from_secs(10),
-            prefer: Prefer::Auto,
-        });
+        use_silent(&lua, &silent, Duration::from_secs(10));
         let busy: Vec<Ticket> = (0..WORKERS)
             .map(|i| submit(&shared, &lua, &format!("busy{i}.test")))
             .collect();
@@ -840,15 +840,10 @@ mod tests {
 
     #[test]
     fn lookups_past_the_bound_fail_at_once_and_workers_stay_bounded() {
-        use std::net::UdpSocket;
-        // A nameserver that never answers: every lookup stays pending for its timeout.
+        // Every lookup stays pending for its timeout.
         let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
         let lua = Lua::new();
-        lua.set_app_data(Settings {
-            nameservers: vec![silent.local_addr().unwrap()],
-            timeout: Duration::from_secs(3),
-            prefer: Prefer::Auto,
-        });
+        use_silent(&lua, &silent, Duration::from_secs(3));
         let shared = pool(&lua);
         let mut tickets = Vec::new();
         for i in 0..MAX_PENDING_LOOKUPS {
