@@ -9,6 +9,15 @@ interpreter() {
   esac
 }
 
+# lua_headers FLAVOUR: the directory of a flavour's Lua headers (Debian's -dev packages).
+lua_headers() {
+  case $1 in
+    lua51) echo /usr/include/lua5.1 ;; lua52) echo /usr/include/lua5.2 ;;
+    lua53) echo /usr/include/lua5.3 ;; lua54) echo /usr/include/lua5.4 ;;
+    luajit) echo /usr/include/luajit-2.1 ;;
+  esac
+}
+
 # wait_port FILE PID TRIES: the port a benchmark server printed ("PORT n") to FILE, polled every
 # 20 ms up to TRIES times; empty if PID ended first or the tries ran out.
 wait_port() {

@@ -6,6 +6,9 @@
 # and on module_enet.compat, beside the seed loop and C ENet, as the marginal cost per message.
 # PARTS=receiver: the receiver of bench/run.sh's two-process 64 B stream under callgrind (the
 # sender native), marginal cost per received message (NR=100000 minus NR/4).
+# PARTS=floor: bench/lua/loop.lua on bench/c/floor.c, a stand-in module_enet with no network and
+# no protocol, only the Lua objects and calls the API's contract needs: what any binding costs at
+# least, beside C ENet's loop and the real module (issue 14's lower bounds, docs/performance.md).
 #   bash bench/profile.sh            (after bench/run.sh has built target/bench; ~5 minutes)
 #   FLAVOURS=lua54 N=20000 PARTS=modes bash bench/profile.sh
 # Output files: target/bench/callgrind/cg.<flavour>.<send>.<recv> (open with callgrind_annotate).
@@ -18,7 +21,7 @@ dir=$out/callgrind
 mkdir -p "$dir"
 N=${N:-20000}
 FLAVOURS=${FLAVOURS:-"lua51 lua54 luajit"}
-PARTS=${PARTS:-"modes luaenet receiver"}
+PARTS=${PARTS:-"modes luaenet receiver floor"}
 command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
 [ -x "$out/bin/enet_bench" ] || { echo "run bash bench/run.sh first (it builds target/bench)"; exit 1; }
 
@@ -168,5 +171,38 @@ if [[ " $PARTS " == *" receiver "* ]]; then
       "$lua $st recv recv=seed" "$lua $st send send=seed batch=256"
     receiver "$fl host_service_into (sender: peer_send_many)" "$fl.into" "$out/$fl/?.so;;" \
       "$lua $st recv recv=into" "$lua $st send send=many batch=256"
+  done
+fi
+
+# --- The floor: the loop's Lua objects and calls without any protocol --------------------------------
+if [[ " $PARTS " == *" floor "* ]]; then
+  ir_of() { # ir_of FILE: instructions per message of a run of N messages
+    echo "$(total_ir "$1") / $N" | bc -l
+  }
+  valgrind --tool=callgrind --callgrind-out-file="$dir/floor.c" "$out/bin/enet_bench" loop n="$N" >/dev/null 2>&1
+  c=$(ir_of "$dir/floor.c")
+  echo
+  echo "== the floor: instructions per 64 B message of bench/lua/loop.lua with no protocol ($N messages)"
+  printf 'C ENet loop: %.0f Ir/msg; floor + C ENet is the least a binding on C ENet could cost\n' "$c"
+  printf '%-8s %-12s %8s %8s %10s %8s %12s\n' flavour loop floor module "floor+C" "/ C" "module/bound"
+  for fl in $FLAVOURS; do
+    mkdir -p "$out/floor/$fl"
+    gcc -O2 -Wall -shared -fPIC -I"$(lua_headers "$fl")" bench/c/floor.c -o "$out/floor/$fl/module_enet.so"
+    cp "$out/$fl/benchclock.so" "$out/floor/$fl/"
+    for cfg in "seed seed" "many into"; do
+      read -r send recv <<<"$cfg"
+      for impl in floor module; do
+        cpath="$out/$fl/?.so;;"
+        [ "$impl" = floor ] && cpath="$out/floor/$fl/?.so;;"
+        LUA_CPATH=$cpath LUA_PATH="$root/bench/lua/?.lua;;" \
+          valgrind --tool=callgrind --callgrind-out-file="$dir/floor.$fl.$impl.$send" "$(interpreter "$fl")" \
+          bench/lua/loop.lua n="$N" send="$send" recv="$recv" >/dev/null 2>&1 || true
+      done
+      floor=$(ir_of "$dir/floor.$fl.floor.$send")
+      module=$(ir_of "$dir/floor.$fl.module.$send")
+      printf '%-8s %-12s %8.0f %8.0f %10.0f %7.2fx %11.2fx\n' "$fl" "$send/$recv" "$floor" "$module" \
+        "$(echo "$floor + $c" | bc -l)" "$(echo "($floor + $c) / $c" | bc -l)" \
+        "$(echo "$module / ($floor + $c)" | bc -l)"
+    done
   done
 fi

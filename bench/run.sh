@@ -36,13 +36,6 @@ fi
 
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
-lua_headers() {
-  case $1 in
-    lua51) echo /usr/include/lua5.1 ;; lua52) echo /usr/include/lua5.2 ;;
-    lua53) echo /usr/include/lua5.3 ;; lua54) echo /usr/include/lua5.4 ;;
-    luajit) echo /usr/include/luajit-2.1 ;;
-  esac
-}
 
 # --- Prerequisites and build --------------------------------------------------------------------
 need=(gcc libenet-dev)
