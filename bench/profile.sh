@@ -181,9 +181,19 @@ if [[ " $PARTS " == *" floor "* ]]; then
   }
   valgrind --tool=callgrind --callgrind-out-file="$dir/floor.c" "$out/bin/enet_bench" loop n="$N" >/dev/null 2>&1
   c=$(ir_of "$dir/floor.c")
+  # The same loop on rusty_enet alone (bench/rust/loop.rs), with the system allocator and with
+  # the module's cache in front of it (as the module runs it on Linux).
+  rust=$(cargo bench --bench rusty_enet_loop --no-run 2>&1 | grep -o 'target/release/deps/rusty_enet_loop-[0-9a-f]*' | tail -1)
+  echo
+  echo "== the protocol alone: the loop with no Lua ($N messages)"
+  printf '%-44s %8.0f Ir/msg\n' "C ENet $(dpkg -s libenet-dev | awk '/^Version/{print $2}') (enet_bench loop)" "$c"
+  for pool in 0 1; do
+    valgrind --tool=callgrind --callgrind-out-file="$dir/floor.rust.$pool" "$root/$rust" n="$N" pool="$pool" >/dev/null 2>&1
+    printf '%-44s %8.0f Ir/msg\n' "rusty_enet (bench/rust/loop.rs pool=$pool)" "$(ir_of "$dir/floor.rust.$pool")"
+  done
   echo
   echo "== the floor: instructions per 64 B message of bench/lua/loop.lua with no protocol ($N messages)"
-  printf 'C ENet loop: %.0f Ir/msg; floor + C ENet is the least a binding on C ENet could cost\n' "$c"
+  printf 'floor + C ENet is the least a binding on C ENet could cost\n'
   printf '%-8s %-12s %8s %8s %10s %8s %12s\n' flavour loop floor module "floor+C" "/ C" "module/bound"
   for fl in $FLAVOURS; do
     mkdir -p "$out/floor/$fl"

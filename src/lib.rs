@@ -19,9 +19,11 @@ compile_error!("choose one Lua flavour feature: lua51, lua52, lua53, lua54, lua5
 
 mod address;
 // The release module's allocator on Linux (src/alloc.rs); tests and embedders keep their own.
+// Public (hidden) for bench/rust/loop.rs, which measures rusty_enet with and without it.
 #[cfg(target_os = "linux")]
 #[cfg_attr(not(all(feature = "module", not(debug_assertions))), allow(dead_code))]
-mod alloc;
+#[doc(hidden)]
+pub mod alloc;
 mod args;
 mod compat;
 mod compress;

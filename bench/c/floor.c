@@ -14,6 +14,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if LUA_VERSION_NUM >= 504
@@ -40,14 +41,16 @@ typedef struct {
   unsigned char data[MAXLEN];
 } Entry;
 
-/* A host's incoming queue: a ring of events (what ENet's dispatch queue would hold). */
 enum { HOST = 1, PEER, PACKET };
 
+/* A host's incoming queue: a ring of events (what ENet's dispatch queue would hold). The ring is
+ * outside Lua's heap, as a real binding's protocol state is: 8 MiB in a userdata would make the
+ * collector's pace (a multiple of the heap) skip every cycle of a run and flatter the floor. */
 typedef struct {
   uintptr_t tag;
   unsigned head, tail;
   int peer_ref; /* the handle of this host's one peer, in the registry */
-  Entry ring[SLOTS];
+  Entry *ring;
 } Host;
 
 typedef struct {
@@ -88,9 +91,12 @@ static Host *new_host(lua_State *L) {
   Host *h = newuserdata(L, sizeof(Host));
   h->tag = tag(h, HOST);
   h->head = h->tail = 0;
+  h->ring = NULL;
   h->peer_ref = LUA_NOREF;
   lua_pushvalue(L, UV(UV_HOST));
   lua_setmetatable(L, -2);
+  h->ring = malloc(SLOTS * sizeof(Entry)); /* never freed: the process ends with the run */
+  if (h->ring == NULL) luaL_error(L, "floor: out of memory");
   return h;
 }
 
