@@ -191,10 +191,11 @@ if [[ " $PARTS " == *" floor "* ]]; then
     valgrind --tool=callgrind --callgrind-out-file="$dir/floor.rust.$pool" "$root/$rust" n="$N" pool="$pool" >/dev/null 2>&1
     printf '%-44s %8.0f Ir/msg\n' "rusty_enet (bench/rust/loop.rs pool=$pool)" "$(ir_of "$dir/floor.rust.$pool")"
   done
+  r=$(ir_of "$dir/floor.rust.1")
   echo
   echo "== the floor: instructions per 64 B message of bench/lua/loop.lua with no protocol ($N messages)"
-  printf 'floor + C ENet is the least a binding on C ENet could cost\n'
-  printf '%-8s %-12s %8s %8s %10s %8s %12s\n' flavour loop floor module "floor+C" "/ C" "module/bound"
+  echo "bounds: the floor plus C ENet's loop, and plus rusty_enet's loop as the module runs it (pool=1)"
+  printf '%-8s %-10s %7s %7s %15s %15s %9s\n' flavour loop floor module "+C ENet (x C)" "+rusty (x C)" module/+rusty
   for fl in $FLAVOURS; do
     mkdir -p "$out/floor/$fl"
     gcc -O2 -Wall -shared -fPIC -I"$(lua_headers "$fl")" bench/c/floor.c -o "$out/floor/$fl/module_enet.so"
@@ -210,9 +211,10 @@ if [[ " $PARTS " == *" floor "* ]]; then
       done
       floor=$(ir_of "$dir/floor.$fl.floor.$send")
       module=$(ir_of "$dir/floor.$fl.module.$send")
-      printf '%-8s %-12s %8.0f %8.0f %10.0f %7.2fx %11.2fx\n' "$fl" "$send/$recv" "$floor" "$module" \
-        "$(echo "$floor + $c" | bc -l)" "$(echo "($floor + $c) / $c" | bc -l)" \
-        "$(echo "$module / ($floor + $c)" | bc -l)"
+      printf '%-8s %-10s %7.0f %7.0f %7.0f (%4.2fx) %7.0f (%4.2fx) %8.2fx\n' "$fl" "$send/$recv" \
+        "$floor" "$module" "$(echo "$floor + $c" | bc -l)" "$(echo "($floor + $c) / $c" | bc -l)" \
+        "$(echo "$floor + $r" | bc -l)" "$(echo "($floor + $r) / $c" | bc -l)" \
+        "$(echo "$module / ($floor + $r)" | bc -l)"
     done
   done
 fi
