@@ -6,11 +6,13 @@
  *
  * What it keeps of the real work, because the API's contract needs it: a packet object per
  * packet_create (its bytes copied in), the bytes copied out on send, an event table with the
- * seed's five fields and a packet object per receive, a string per packet_data, metatable checks
- * on every object argument (the cheapest safe one we know, the module's own: the block's length
- * and a tag derived from its address, no metatable fetched), and integer arguments read. What it drops: the protocol, sockets, peers beyond one pair, errors
- * beyond luaL_error. Keys are interned once (upvalues), tables pre-sized: the cheapest C API
- * paths there are. Not part of the product: a measuring stick for docs/performance.md. */
+ * seed's five fields and a packet object per receive, a string per packet_data, a type check of
+ * every object argument (the cheapest safe one we know, the module's own: the block's length and
+ * a tag derived from its address, no metatable fetched; a metatable compare cost twice as much
+ * on LuaJIT), and integer arguments read. What it drops: the protocol, sockets, peers beyond one
+ * pair, errors beyond luaL_error. Keys are interned once (upvalues), tables pre-sized: the
+ * cheapest C API paths there are. Not part of the product: a measuring stick for
+ * docs/performance.md. */
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdint.h>
