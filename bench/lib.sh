@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Shell functions shared by bench/run.sh and bench/profile.sh (sourced, not run).
+# Shell functions shared by bench/run.sh and bench/profile.sh (sourced, not run); ci/suites.d/faults.sh
+# uses lua_headers too.
 
 # interpreter FLAVOUR: the Debian interpreter of a Lua flavour.
 interpreter() {

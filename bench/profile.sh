@@ -179,8 +179,12 @@ if [[ " $PARTS " == *" floor "* ]]; then
   ir_of() { # ir_of FILE: instructions per message of a run of N messages
     echo "$(total_ir "$1") / $N" | bc -l
   }
-  valgrind --tool=callgrind --callgrind-out-file="$dir/floor.c" "$out/bin/enet_bench" loop n="$N" >/dev/null 2>&1
-  c=$(ir_of "$dir/floor.c")
+  # The C ENet and module runs are the "modes" part's (same commands, same files): not run twice.
+  modes_ran=0
+  [[ " $PARTS " == *" modes "* ]] && modes_ran=1
+  [ "$modes_ran" = 1 ] ||
+    valgrind --tool=callgrind --callgrind-out-file="$dir/cg.c" "$out/bin/enet_bench" loop n="$N" >/dev/null 2>&1
+  c=$(ir_of "$dir/cg.c")
   # The same loop on rusty_enet alone (bench/rust/loop.rs), with the system allocator and with
   # the module's cache in front of it (as the module runs it on Linux).
   rust=$(cargo bench --bench rusty_enet_loop --no-run 2>&1 | grep -o 'target/release/deps/rusty_enet_loop-[0-9a-f]*' | tail -1)
@@ -202,15 +206,17 @@ if [[ " $PARTS " == *" floor "* ]]; then
     cp "$out/$fl/benchclock.so" "$out/floor/$fl/"
     for cfg in "seed seed" "many into"; do
       read -r send recv <<<"$cfg"
-      for impl in floor module; do
-        cpath="$out/$fl/?.so;;"
-        [ "$impl" = floor ] && cpath="$out/floor/$fl/?.so;;"
-        LUA_CPATH=$cpath LUA_PATH="$root/bench/lua/?.lua;;" \
-          valgrind --tool=callgrind --callgrind-out-file="$dir/floor.$fl.$impl.$send" "$(interpreter "$fl")" \
+      f_floor=$dir/floor.$fl.$send.$recv
+      f_module=$dir/cg.$fl.$send.$recv
+      for run in "$f_floor $out/floor/$fl" "$f_module $out/$fl"; do
+        read -r f lib <<<"$run"
+        [ "$f" = "$f_module" ] && [ "$modes_ran" = 1 ] && continue
+        LUA_CPATH="$lib/?.so;;" LUA_PATH="$root/bench/lua/?.lua;;" \
+          valgrind --tool=callgrind --callgrind-out-file="$f" "$(interpreter "$fl")" \
           bench/lua/loop.lua n="$N" send="$send" recv="$recv" >/dev/null 2>&1 || true
       done
-      floor=$(ir_of "$dir/floor.$fl.floor.$send")
-      module=$(ir_of "$dir/floor.$fl.module.$send")
+      floor=$(ir_of "$f_floor")
+      module=$(ir_of "$f_module")
       printf '%-8s %-10s %7.0f %7.0f %7.0f (%4.2fx) %7.0f (%4.2fx) %8.2fx\n' "$fl" "$send/$recv" \
         "$floor" "$module" "$(echo "$floor + $c" | bc -l)" "$(echo "($floor + $c) / $c" | bc -l)" \
         "$(echo "$floor + $r" | bc -l)" "$(echo "($floor + $r) / $c" | bc -l)" \

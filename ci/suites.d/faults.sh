@@ -15,13 +15,9 @@ cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=ci/suite-lib.sh
 source ci/suite-lib.sh
 
-headers() {
-  case $1 in
-    lua51) echo /usr/include/lua5.1 ;; lua52) echo /usr/include/lua5.2 ;;
-    lua53) echo /usr/include/lua5.3 ;; lua54) echo /usr/include/lua5.4 ;;
-    luajit) echo /usr/include/luajit-2.1 ;;
-  esac
-}
+# lua_headers FLAVOUR (functions only; shared with bench/run.sh and bench/profile.sh).
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 need=(gcc liblua5.1-0-dev liblua5.2-dev liblua5.3-dev liblua5.4-dev libluajit-5.1-dev)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -55,7 +51,7 @@ for pair in lua51:lua5.1 lua52:lua5.2 lua53:lua5.3 lua54:lua5.4 luajit:luajit; d
   if ! command -v "$interp" >/dev/null; then ko "$interp missing"; continue; fi
   if [ ! -e "target/lua/$flavour/module_enet.so" ]; then ko "target/lua/$flavour/module_enet.so missing"; continue; fi
   mkdir -p "$out/$flavour"
-  if ! gcc -O2 -Wall -shared -fPIC -I"$(headers "$flavour")" tests/faults/failalloc.c \
+  if ! gcc -O2 -Wall -shared -fPIC -I"$(lua_headers "$flavour")" tests/faults/failalloc.c \
     -o "$out/$flavour/failalloc.so"; then
     ko "failalloc build for $flavour"
     continue
